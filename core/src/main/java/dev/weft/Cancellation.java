@@ -1,0 +1,271 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * The cancellation state of the current task, for code running inside a subtask of a
+ * {@link TaskScope}, at any depth, without passing anything around.
+ *
+ * <h2>Polling instead of a stop flag</h2>
+ *
+ * Cancellation is a state that Weft owns; interruption is only how it reaches blocking calls. A
+ * loop that used to poll a hand-made {@code volatile boolean running} asks the state instead:
+ * {@snippet :
+ * scope.fork(() -> {
+ *     while (!Cancellation.isRequested()) {      // a thread-local read and a volatile read
+ *         step();
+ *     }
+ *     return summary();
+ * });
+ * }
+ * or lets a check throw at safe points, so that {@code finally} blocks run on the way out:
+ * {@snippet :
+ * for (var item : batch) {
+ *     Cancellation.check();                      // throws CancelledException once cancelled
+ *     process(item);
+ * }
+ * }
+ * The state stays set even if some library swallowed the interrupt.
+ *
+ * <h2>Critical sections</h2>
+ *
+ * A critical section holds cancellation back, so that a write or a commit is never torn:
+ * {@snippet :
+ * try (var cs = Cancellation.critical("checkpoint")) {
+ *     channel.write(buffer);                     // no interrupt from Weft can close the channel here
+ *     channel.force(true);
+ * }                                              // a cancellation that arrived meanwhile lands here
+ * Cancellation.check();
+ * }
+ * See {@link #critical()} for the exact guarantees.
+ *
+ * <h2>Unblocking I/O that ignores interrupts</h2>
+ *
+ * Some blocking calls ignore interrupts: a socket read on a platform thread, a read from a child
+ * process's pipe, a JDBC statement. Register the resource and cancellation closes it:
+ * {@snippet :
+ * try (var reg = Cancellation.onCancel(socket)) {
+ *     return in.read(buffer);                    // cancellation closes the socket: read fails at once
+ * }
+ * }
+ *
+ * <h2>Outside a task</h2>
+ *
+ * On a thread that is not a subtask of a scope (for example {@code main}), {@link #isRequested()}
+ * and {@link #check()} reflect the thread's interrupt status, there is no deadline, and
+ * {@link #onCancel} throws {@link IllegalStateException} because nothing would ever cancel it.
+ *
+ * <p><b>Implementation note.</b> Weft finds the current subtask through a {@link ThreadLocal},
+ * which it fills on the first call from each subtask thread; to find it without allocating a
+ * thread-local map for every subtask, it marks each subtask thread through its
+ * {@linkplain Thread#setUncaughtExceptionHandler uncaught-exception-handler} slot, delegating to
+ * the handler the thread factory installed. Code that replaces that handler from inside a subtask
+ * before its first use of this class makes Weft treat the thread as outside any task.
+ */
+public final class Cancellation {
+
+    private Cancellation() {
+    }
+
+    /**
+     * Returns {@code true} if the current task should stop: it was cancelled on its own, or its
+     * scope or any enclosing scope or task was cancelled. Inside a critical section it returns
+     * {@code false}. Outside any task, it returns the thread's interrupt status (without clearing
+     * it).
+     *
+     * <p>Costs a thread-local read and a volatile read; cheap enough for a tight loop.
+     *
+     * @return whether cancellation was requested
+     */
+    public static boolean isRequested() {
+        return Context.current().cancellationRequested();
+    }
+
+    /**
+     * Throws {@link CancelledException} if {@link #isRequested()} is {@code true}; otherwise does
+     * nothing. A subtask that lets it propagate ends {@link TaskScope.Subtask.State#CANCELLED
+     * CANCELLED}. Does not change the interrupt status.
+     *
+     * @throws CancelledException if cancellation was requested
+     */
+    public static void check() {
+        Context c = Context.current();
+        if (c.cancellationRequested()) {
+            throw c.newCancelledException();
+        }
+    }
+
+    /**
+     * Returns the current task's effective deadline: the earliest deadline of its scope and the
+     * scopes enclosing it. Empty outside a task, or if no scope has a deadline.
+     *
+     * @return the deadline, if any
+     */
+    public static Optional<Instant> deadline() {
+        return Optional.ofNullable(Context.current().deadline());
+    }
+
+    /**
+     * Returns the time left until {@link #deadline()}, never negative, for passing to I/O
+     * timeouts:
+     * {@snippet :
+     * long millis = Cancellation.remaining().map(Duration::toMillis).orElse(0L);
+     * socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, millis)));
+     * }
+     *
+     * @return the time left, if there is a deadline
+     */
+    public static Optional<Duration> remaining() {
+        Instant deadline = Context.current().deadline();
+        if (deadline == null) {
+            return Optional.empty();
+        }
+        Duration left = Duration.between(Instant.now(), deadline);
+        return Optional.of(left.isNegative() ? Duration.ZERO : left);
+    }
+
+    /**
+     * Registers a resource to close when the current task is cancelled, to unblock a call that
+     * ignores interrupts.
+     *
+     * <p>Guarantees:
+     * <ul>
+     *   <li>When the task is cancelled, the resource is closed exactly once, by the cancelling
+     *       thread, unless it was unregistered first.</li>
+     *   <li>If the task is already cancelled, the resource is closed before this method returns
+     *       (unless the task is inside a critical section; see below).</li>
+     *   <li>Inside a critical section, closing is deferred, like interrupts: the resource is
+     *       closed when the outermost section ends, if the task was cancelled meanwhile.</li>
+     *   <li>{@link Registration#close()} unregisters the resource without closing it. Once it
+     *       returns, cancellation will not close the resource; if a close by cancellation had
+     *       already begun, it waits for that close to finish.</li>
+     *   <li>An exception thrown by {@code resource.close()} is never thrown into the canceller. It
+     *       is attached as suppressed to the exception the task ends with, or, if the task
+     *       succeeds, reported through {@code System.Logger} {@code "dev.weft"}.</li>
+     *   <li>After the cancellation closed a resource, an {@link java.io.IOException} the task ends
+     *       with counts as caused by the cancellation: the subtask is
+     *       {@link TaskScope.Subtask.State#CANCELLED CANCELLED}.</li>
+     * </ul>
+     * {@code resource.close()} runs on the cancelling thread, so it should be quick, as closing a
+     * socket, a stream or a statement is.
+     *
+     * @param resource the resource to close on cancellation
+     * @return a registration; closing it unregisters the resource
+     * @throws NullPointerException if {@code resource} is null
+     * @throws IllegalStateException if the current thread is not running a subtask of a scope
+     */
+    public static Registration onCancel(AutoCloseable resource) {
+        Objects.requireNonNull(resource, "resource");
+        Context c = Context.current();
+        if (!(c instanceof Task task)) {
+            throw new IllegalStateException("Cancellation.onCancel must be called from a subtask of a TaskScope; "
+                    + "thread '" + Thread.currentThread().getName() + "' is not one, so nothing would cancel it");
+        }
+        return task.registerOnCancel(resource);
+    }
+
+    /**
+     * Enters an unnamed critical section. Same as {@code critical(null)}.
+     *
+     * @return the section, to close on the same thread
+     * @see #critical(String)
+     */
+    public static Section critical() {
+        return Context.current().enterCritical(null);
+    }
+
+    /**
+     * Enters a critical section: a region that cancellation must not tear, such as a checkpoint
+     * write or a commit. Use it with {@code try}-with-resources.
+     *
+     * <p>Guarantees, for the current thread:
+     * <ul>
+     *   <li>From the moment this method returns until the section is closed, Weft delivers no
+     *       interrupt to this thread, closes none of its {@link #onCancel onCancel} resources,
+     *       {@link #check()} does not throw and {@link #isRequested()} reads {@code false}. This
+     *       holds even when the cancellation races with the entry.</li>
+     *   <li>If the task was already cancelled when the section is entered, the body still runs:
+     *       this method clears the interrupt status before returning.</li>
+     *   <li>Scopes opened inside the section are shielded from cancellation coming from outside
+     *       it (from this task's scope and above); their own deadlines, failures and
+     *       {@code cancel()} still apply.</li>
+     *   <li>When the outermost section closes, a cancellation that arrived meanwhile is delivered:
+     *       the interrupt status is set, {@code onCancel} resources are closed, shielded scopes
+     *       are cancelled, and {@link #check()} throws. No cancellation is lost across the
+     *       exit.</li>
+     *   <li>Sections nest, and must be closed in reverse order, on the thread that opened them.</li>
+     * </ul>
+     * Interrupts from code other than Weft are not blocked. On a thread that is not a subtask,
+     * the section still nests and still makes {@link #isRequested()} read {@code false}.
+     *
+     * @param name a name for diagnostics (straggler reports, dumps), or {@code null}
+     * @return the section, to close on the same thread
+     */
+    public static Section critical(String name) {
+        return Context.current().enterCritical(name);
+    }
+
+    /**
+     * Runs {@code body} inside an unnamed critical section and returns its result. See
+     * {@link #critical(String)} for the guarantees.
+     *
+     * @param body the code to run
+     * @param <V> the result type
+     * @return what {@code body} returned
+     * @throws Exception what {@code body} threw
+     * @throws NullPointerException if {@code body} is null
+     */
+    public static <V> V critical(Callable<V> body) throws Exception {
+        Objects.requireNonNull(body, "body");
+        try (Section ignored = critical()) {
+            return body.call();
+        }
+    }
+
+    /**
+     * An open critical section, returned by {@link Cancellation#critical(String)}.
+     */
+    public sealed interface Section extends AutoCloseable permits CriticalSection {
+
+        /**
+         * Returns the section's name, or {@code null} if it has none.
+         *
+         * @return the name
+         */
+        String name();
+
+        /**
+         * Closes the section. When the outermost section closes, a cancellation that arrived
+         * meanwhile is delivered to the current thread.
+         *
+         * @throws WrongThreadException if called from a thread other than the one that opened it
+         * @throws IllegalStateException if the section is already closed, or an inner section is
+         *         still open
+         */
+        @Override
+        void close();
+    }
+
+    /**
+     * A resource registered with {@link Cancellation#onCancel(AutoCloseable)}.
+     */
+    public sealed interface Registration extends AutoCloseable permits CancelRegistration {
+
+        /**
+         * Returns {@code true} if cancellation closed (or is closing) the resource.
+         *
+         * @return whether the resource was closed by cancellation
+         */
+        boolean isClosedByCancellation();
+
+        /**
+         * Unregisters the resource, without closing it. Idempotent; may be called from any thread.
+         */
+        @Override
+        void close();
+    }
+}

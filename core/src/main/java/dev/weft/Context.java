@@ -1,0 +1,172 @@
+package dev.weft;
+
+import java.time.Instant;
+
+/**
+ * The Weft state of one thread: its critical-section depth, its cancellation state, and the chain
+ * of scopes it owns. A subtask's thread has its {@link Task} as context; any other thread gets a
+ * {@link ThreadContext} on first use.
+ *
+ * <h2>The chain of owned scopes</h2>
+ *
+ * The scopes a thread owns form a chain, outermost first, linked by {@link Flock#inner} (downwards)
+ * and {@link Flock#enclosing} (upwards). Only the owning thread changes the chain ({@link #push},
+ * {@link #pop}); cancellers walk it downwards from {@link #outermost} concurrently. A scope opened
+ * while the thread is inside a critical section records the depth in {@link Flock#openedAtDepth}:
+ * cancellation from outside the section does not cross into it (the shield), and when the section
+ * ends {@link #afterSectionExit} lowers the recorded depths and delivers what was held back.
+ *
+ * <h2>Finding the context</h2>
+ *
+ * {@link #current()} reads a {@link ThreadLocal}. A subtask thread is not given a thread-local map
+ * up front (that would cost about 140 bytes a subtask); instead its uncaught-exception-handler slot
+ * holds its {@link Task}, and the first lookup on that thread moves it into the thread-local.
+ */
+abstract sealed class Context permits Task, ThreadContext {
+
+    /** The current thread's context, once looked up. Written and read by that thread only. */
+    private static final ThreadLocal<Context> CURRENT = new ThreadLocal<>();
+
+    /** The innermost scope this thread owns that is not closed. Owner thread only. */
+    Flock innermost;
+
+    /** The outermost scope this thread owns that is not closed. Written by the owner thread; read by cancellers. */
+    volatile Flock outermost;
+
+    /**
+     * Returns the current thread's context: a thread-local read once bootstrapped.
+     *
+     * @return the context, never null
+     */
+    static Context current() {
+        Context c = CURRENT.get();
+        return c != null ? c : bootstrap();
+    }
+
+    private static Context bootstrap() {
+        Thread t = Thread.currentThread();
+        Context c;
+        if (t.getUncaughtExceptionHandler() instanceof Task task && task.thread == t) {
+            c = task;
+        } else {
+            c = new ThreadContext(t);
+        }
+        CURRENT.set(c);
+        return c;
+    }
+
+    /** The thread this context belongs to. */
+    abstract Thread thread();
+
+    /** Whether code on this thread should stop: cancelled and not inside a critical section. */
+    abstract boolean cancellationRequested();
+
+    /** The exception {@link Cancellation#check()} throws on this thread. */
+    abstract CancelledException newCancelledException();
+
+    /** The effective deadline of the current task, or null. */
+    abstract Instant deadline();
+
+    /** The critical-section depth of this thread. Owner thread only. */
+    abstract int criticalDepth();
+
+    /** Enters a critical section on this (the current) thread. */
+    abstract CriticalSection enterCritical(String name);
+
+    /** Leaves the given section, which must be the innermost one, on this (the current) thread. */
+    abstract void exitCritical(CriticalSection section);
+
+    /**
+     * Returns the reason to give a scope this thread owns when a cancellation of the thread's task
+     * reaches it, or null if the task is not cancelled (or this is not a task).
+     */
+    abstract Flock.Reason cancellationReasonForScopes();
+
+    /**
+     * Links a newly opened scope as the innermost of this thread's chain, then gives it any
+     * cancellation that is already due (the scope that encloses it, or this task, was cancelled and
+     * no critical section shields it). Owner thread only.
+     */
+    final void push(Flock f) {
+        dropAbandoned();
+        Flock e = innermost;
+        if (e != null) {
+            e.inner = f;          // volatile write, then the reads below: see Flock#cancel
+        } else {
+            outermost = f;
+        }
+        innermost = f;
+        if (e != null) {
+            Flock.Reason r = e.reason;
+            if (r != null && !e.abandoned && f.openedAtDepth <= e.openedAtDepth) {
+                f.cancel(Flock.Reason.upstream(e, r));
+            }
+        } else if (f.openedAtDepth == 0) {
+            Flock.Reason r = cancellationReasonForScopes();
+            if (r != null) {
+                f.cancel(r);
+            }
+        }
+    }
+
+    /** Unlinks the innermost scope, which must be {@code f}. Owner thread only. */
+    final void pop(Flock f) {
+        assert innermost == f;
+        Flock e = f.enclosing;
+        innermost = e;
+        if (e != null) {
+            e.inner = null;
+        } else {
+            outermost = null;
+        }
+        dropAbandoned();
+    }
+
+    /** Unlinks leaked scopes at the inner end of the chain; they were reported and cancelled already. */
+    private void dropAbandoned() {
+        Flock a;
+        while ((a = innermost) != null && a.abandoned && a.inner == null) {
+            Flock e = a.enclosing;
+            innermost = e;
+            if (e != null) {
+                e.inner = null;
+            } else {
+                outermost = null;
+            }
+        }
+    }
+
+    /**
+     * After a critical section closed at depth {@code newDepth + 1}: scopes opened inside it are now
+     * outside it, so lower their recorded depth; then deliver cancellations the section held back
+     * from them. Owner thread only.
+     */
+    final void afterSectionExit(int newDepth) {
+        Flock f = outermost;
+        if (f == null) {
+            return;
+        }
+        for (Flock s = f; s != null; s = s.inner) {
+            if (s.openedAtDepth > newDepth) {
+                s.openedAtDepth = newDepth;
+            }
+        }
+        if (newDepth > 0) {
+            return;
+        }
+        // Every owned scope is now outside any section: a cancelled task cancels its outermost
+        // scope, and a cancelled scope its inner one (Flock#cancel cascades, but a scope that was
+        // shielded when its parent was cancelled must be reached here).
+        Flock.Reason r = cancellationReasonForScopes();
+        if (r != null) {
+            f.cancel(r);
+        }
+        for (Flock s = f; s != null; s = s.inner) {
+            Flock in = s.inner;
+            Flock.Reason sr = s.reason;
+            if (in != null && sr != null && !s.abandoned) {
+                in.cancel(Flock.Reason.upstream(s, sr));
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Thrown by {@link TaskScope#close()} when subtasks were still running at the end of the grace
+ * period. The message has one line per straggler, readable on its own:
+ * <pre>
+ * scope 'ingest' closed with 1 straggler after a grace period of 2 s:
+ *   scope 'ingest' task #3 'reader' stuck 2.1 s in FileInputStream.read (not in a critical section)
+ * </pre>
+ * {@link #stragglers()} gives the details, including each straggler's stack trace at the time of
+ * the report.
+ *
+ * <p>The stragglers keep running: Java cannot kill threads. They stay listed by
+ * {@link Scopes#dump()} until they end, and a failure they end with is reported through
+ * {@code System.Logger} {@code "dev.weft"}.
+ */
+public final class GracePeriodExceededException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Most lines in the message; the list itself is complete. */
+    static final int MAX_MESSAGE_LINES = 50;
+
+    /** The stragglers, unmodifiable. */
+    private final transient List<Straggler> stragglers;
+
+    /** The grace period that ran out. */
+    private final Duration grace;
+
+    GracePeriodExceededException(String scopeName, Duration grace, List<Straggler> stragglers) {
+        super(message(scopeName, grace, stragglers));
+        this.grace = grace;
+        this.stragglers = List.copyOf(stragglers);
+    }
+
+    /**
+     * Returns the subtasks still running when the grace period ended, in fork order.
+     *
+     * @return the stragglers; never empty
+     */
+    public List<Straggler> stragglers() {
+        return stragglers;
+    }
+
+    /**
+     * Returns the grace period that ran out.
+     *
+     * @return the grace period
+     */
+    public Duration grace() {
+        return grace;
+    }
+
+    private static String message(String scopeName, Duration grace, List<Straggler> stragglers) {
+        StringBuilder sb = new StringBuilder(64 + 96 * Math.min(stragglers.size(), MAX_MESSAGE_LINES));
+        sb.append("scope '").append(scopeName).append("' closed with ").append(stragglers.size())
+                .append(stragglers.size() == 1 ? " straggler" : " stragglers")
+                .append(" after a grace period of ").append(Straggler.seconds(grace)).append(':');
+        int n = 0;
+        for (Straggler s : stragglers) {
+            if (n++ == MAX_MESSAGE_LINES) {
+                sb.append("\n  ... and ").append(stragglers.size() - MAX_MESSAGE_LINES).append(" more");
+                break;
+            }
+            sb.append("\n  ").append(s.describe());
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A subtask that was still running when a grace period ended.
+     *
+     * @param scope the name of the scope the subtask belongs to
+     * @param index the subtask's index in its scope, counting from 1
+     * @param task the subtask's {@linkplain TaskScope.Subtask#name() name}
+     * @param thread the thread running the subtask
+     * @param threadState the thread's state when the report was made
+     * @param age how long the subtask had been running
+     * @param criticalSection whether the subtask was inside a critical section
+     * @param criticalSectionName the name of the innermost critical section, or {@code null}
+     * @param stackTrace the thread's stack trace when the report was made; empty when the JVM
+     *                   could not provide it
+     */
+    public record Straggler(String scope, int index, String task, Thread thread, Thread.State threadState,
+                            Duration age, boolean criticalSection, String criticalSectionName,
+                            List<StackTraceElement> stackTrace) {
+
+        /**
+         * Validates and copies the components.
+         *
+         * @throws NullPointerException if a component other than {@code criticalSectionName} is
+         *         null
+         */
+        public Straggler {
+            Objects.requireNonNull(scope, "scope");
+            Objects.requireNonNull(task, "task");
+            Objects.requireNonNull(thread, "thread");
+            Objects.requireNonNull(threadState, "threadState");
+            Objects.requireNonNull(age, "age");
+            stackTrace = List.copyOf(stackTrace);
+        }
+
+        /**
+         * Returns the frame the subtask is stuck in, as {@code SimpleClass.method}: the first frame
+         * of the stack trace outside the JDK's thread and scheduling internals.
+         *
+         * @return the frame, or {@code "an unknown frame"} if there is no stack trace
+         */
+        public String stuckIn() {
+            return Stacks.stuckIn(stackTrace);
+        }
+
+        /**
+         * Returns a one-line description, for example
+         * {@code scope 'ingest' task #3 'reader' stuck 2.1 s in FileInputStream.read (not in a critical section)}.
+         *
+         * @return the description
+         */
+        public String describe() {
+            StringBuilder sb = new StringBuilder(96);
+            sb.append("scope '").append(scope).append("' task #").append(index);
+            if (!task.equals("#" + index)) {
+                sb.append(" '").append(task).append('\'');
+            }
+            sb.append(" stuck ").append(seconds(age)).append(" in ").append(stuckIn());
+            if (!criticalSection) {
+                sb.append(" (not in a critical section)");
+            } else if (criticalSectionName != null) {
+                sb.append(" (in critical section '").append(criticalSectionName).append("')");
+            } else {
+                sb.append(" (in a critical section)");
+            }
+            sb.append(" [thread '").append(thread.getName()).append("' ").append(threadState).append(']');
+            return sb.toString();
+        }
+
+        static String seconds(Duration d) {
+            long millis = d.toMillis();
+            if (millis % 1000 == 0) {
+                return (millis / 1000) + " s";
+            }
+            if (millis < 10_000) {
+                return String.format(java.util.Locale.ROOT, "%.1f s", millis / 1000.0);
+            }
+            return (millis / 1000) + " s";
+        }
+    }
+}

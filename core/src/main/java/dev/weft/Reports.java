@@ -1,0 +1,99 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.function.Consumer;
+
+/**
+ * Where Weft reports what it cannot throw to anyone: a leaked scope, a straggler that failed after
+ * its scope closed, an {@code onCancel} resource whose close failed in a task that succeeded, an
+ * internal error. Each report goes to {@code System.Logger} {@code "dev.weft"} (WARNING, or ERROR
+ * for internal errors) and is kept among the most recent incidents, which {@link Scopes#dump()}
+ * lists.
+ */
+final class Reports {
+
+    private Reports() {
+    }
+
+    /** The logger; by default java.util.logging's console handler, on stderr. */
+    static final System.Logger LOG = System.getLogger("dev.weft");
+
+    /** How many recent incidents are kept. */
+    static final int RECENT_LIMIT = 100;
+
+    /**
+     * A reported incident.
+     *
+     * @param at when it was reported
+     * @param kind {@code leak}, {@code late-failure}, {@code close-failure}, {@code shutdown} or {@code internal}
+     * @param message a readable description
+     * @param error the failure involved, or null
+     */
+    record Incident(Instant at, String kind, String message, Throwable error) {
+    }
+
+    private static final Deque<Incident> RECENT = new ConcurrentLinkedDeque<>();
+
+    /** Receives every incident as well; for tests in this package. */
+    static volatile Consumer<Incident> listener;
+
+    static void leak(Flock f) {
+        String msg = "scope '" + f.name + "' (owner thread '" + f.owner.getName() + "', opened "
+                + GracePeriodExceededException.Straggler.seconds(Duration.ofNanos(System.nanoTime() - f.openedNanos))
+                + " ago) became unreachable without being closed; Weft cancelled its " + f.liveCount()
+                + " running subtasks. Open scopes with try-with-resources."
+                + (f.openSite == null ? " Run with -Ddev.weft.leakDetection=trace to see where it was opened." : "");
+        report(System.Logger.Level.WARNING, "leak", msg, f.openSite);
+    }
+
+    static void lateFailure(Flock f, Task t) {
+        report(System.Logger.Level.WARNING, "late-failure", "subtask " + t.label()
+                + " failed after its scope was " + (f.abandoned ? "abandoned" : "closed") + ": " + t.failure(), t.failure());
+    }
+
+    static void closeFailuresAfterSuccess(Task t, Queue<Throwable> failures) {
+        for (Throwable e : failures) {
+            report(System.Logger.Level.WARNING, "close-failure", "subtask " + t.label()
+                    + " succeeded, but closing one of its onCancel resources failed: " + e, e);
+        }
+    }
+
+    static void internalError(Flock f, Throwable e) {
+        report(System.Logger.Level.ERROR, "internal", "internal error in scope '" + f.name + "': " + e, e);
+    }
+
+    static void report(System.Logger.Level level, String kind, String message, Throwable error) {
+        Incident incident = new Incident(Instant.now(), kind, message, error);
+        RECENT.addLast(incident);
+        while (RECENT.size() > RECENT_LIMIT) {
+            RECENT.pollFirst();
+        }
+        Consumer<Incident> l = listener;
+        if (l != null) {
+            try {
+                l.accept(incident);
+            } catch (RuntimeException ignored) {
+                // a test listener's failure must not break the reporting thread
+            }
+        }
+        try {
+            if (error != null) {
+                LOG.log(level, message, error);
+            } else {
+                LOG.log(level, message);
+            }
+        } catch (RuntimeException ignored) {
+            // logging must never break cancellation or completion
+        }
+    }
+
+    static List<Incident> recent() {
+        return new ArrayList<>(RECENT);
+    }
+}

@@ -1,0 +1,171 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * JVM-wide operations on scopes: cancel everything, stop cleanly on JVM shutdown, and look at the
+ * live scope tree.
+ *
+ * {@snippet :
+ * public static void main(String[] args) throws Exception {
+ *     Scopes.installShutdownHook(Duration.ofSeconds(5));   // Ctrl-C / SIGTERM cancels every scope
+ *     try (var scope = TaskScope.open(Joiner.awaitAll())) {
+ *         for (int i = 0; i < 8; i++) scope.fork(Worker::run);
+ *         scope.join();
+ *     }
+ * }
+ * }
+ */
+public final class Scopes {
+
+    private Scopes() {
+    }
+
+    /** Stack frames per subtask in {@link #dump()}. */
+    static final int DEFAULT_DUMP_FRAMES = 8;
+
+    private static final AtomicBoolean HOOK_INSTALLED = new AtomicBoolean();
+    private static volatile Duration hookGrace;
+
+    /**
+     * Cancels every open root scope in the JVM (a root scope is one opened outside any other
+     * scope and outside any subtask), and with them every scope nested below. This is the
+     * graceful-thread-exit proposal's {@code interrupt_all_threads()}. A pending {@code join()}
+     * of those scopes throws {@link CancelledException}. Scopes opened inside a critical section
+     * of a subtask stay shielded until the section ends.
+     *
+     * <p>May be called from any thread. Does not wait; close the scopes, or use
+     * {@link #installShutdownHook(Duration)}, to wait.
+     *
+     * @return the number of root scopes this call cancelled (scopes already cancelled are not
+     *         counted)
+     */
+    public static int cancelAll() {
+        return Registry.cancelAll(Flock.Reason.global("Scopes.cancelAll()"));
+    }
+
+    /**
+     * Installs a JVM shutdown hook that, on shutdown (SIGINT, SIGTERM, {@code System.exit}, or the
+     * end of the last non-daemon thread), cancels every root scope, waits up to {@code grace} for
+     * all their subtasks to end, and writes the subtasks still running to {@code System.err}, one
+     * line each, as {@link GracePeriodExceededException} does. Subtasks inside critical sections
+     * finish their sections first, within the grace period.
+     *
+     * <p>Idempotent: only the first call installs a hook; a later call changes the grace period
+     * the hook uses and returns {@code false}.
+     *
+     * @param grace how long the hook waits for subtasks to end
+     * @return {@code true} if this call installed the hook
+     * @throws NullPointerException if {@code grace} is null
+     * @throws IllegalArgumentException if {@code grace} is negative
+     * @throws IllegalStateException if the JVM is already shutting down
+     */
+    public static boolean installShutdownHook(Duration grace) {
+        Objects.requireNonNull(grace, "grace");
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("grace must not be negative: " + grace);
+        }
+        hookGrace = grace;
+        if (!HOOK_INSTALLED.compareAndSet(false, true)) {
+            return false;
+        }
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(Scopes::onShutdown, "weft-shutdown-hook"));
+        } catch (RuntimeException e) {
+            HOOK_INSTALLED.set(false);
+            throw e;
+        }
+        return true;
+    }
+
+    /**
+     * Returns the live scope tree as indented text: every open root scope with its name, state,
+     * owner, age, deadline and grace period; under it each running subtask with its state, age,
+     * critical section and the top of its stack; then the scopes nested below. Scopes that were
+     * closed or leaked with subtasks still running (stragglers) follow, then recent incidents
+     * (leaks, failures after close).
+     *
+     * @return the dump
+     */
+    public static String dump() {
+        return Dumps.text(DEFAULT_DUMP_FRAMES);
+    }
+
+    /**
+     * Same as {@link #dump()}, with at most {@code maxFrames} stack frames per subtask.
+     *
+     * @param maxFrames stack frames per subtask; 0 for none
+     * @return the dump
+     * @throws IllegalArgumentException if {@code maxFrames} is negative
+     */
+    public static String dump(int maxFrames) {
+        if (maxFrames < 0) {
+            throw new IllegalArgumentException("maxFrames must not be negative: " + maxFrames);
+        }
+        return Dumps.text(maxFrames);
+    }
+
+    private static void onShutdown() {
+        Duration grace = hookGrace;
+        Registry.cancelAll(Flock.Reason.global("the JVM shutdown hook"));
+        long graceNanos;
+        try {
+            graceNanos = grace.toNanos();
+        } catch (ArithmeticException e) {
+            graceNanos = Long.MAX_VALUE;
+        }
+        long start = System.nanoTime();
+        while (running() > 0 && System.nanoTime() - start < graceNanos) {
+            LockSupport.parkNanos(1_000_000);
+        }
+        List<String> lines = new ArrayList<>();
+        for (Flock f : all()) {
+            collect(f, lines);
+        }
+        if (!lines.isEmpty()) {
+            StringBuilder sb = new StringBuilder("weft: JVM shutdown: ").append(lines.size())
+                    .append(lines.size() == 1 ? " subtask" : " subtasks").append(" still running after the grace period of ")
+                    .append(GracePeriodExceededException.Straggler.seconds(grace)).append(':');
+            for (String l : lines) {
+                sb.append("\n  ").append(l);
+            }
+            System.err.println(sb);
+            System.err.flush();
+        }
+    }
+
+    private static List<Flock> all() {
+        List<Flock> list = Registry.roots();
+        list.addAll(Registry.lingering());
+        return list;
+    }
+
+    private static int running() {
+        int n = 0;
+        for (Flock f : all()) {
+            n += f.liveCount();
+        }
+        return n;
+    }
+
+    /** Describes running subtasks of {@code f} and below, deepest information included. */
+    private static void collect(Flock f, List<String> lines) {
+        for (GracePeriodExceededException.Straggler s : f.collectStragglers()) {
+            lines.add(s.describe());
+        }
+        for (Task t : f.runningTasks()) {
+            for (Flock n = t.outermost; n != null; n = n.inner) {
+                collect(n, lines);
+            }
+        }
+        Flock in = f.inner;
+        if (in != null) {
+            collect(in, lines);
+        }
+    }
+}

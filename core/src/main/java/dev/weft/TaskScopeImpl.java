@@ -1,0 +1,133 @@
+package dev.weft;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The public face of a scope: a shell around its {@link Flock}. Nothing inside Weft refers to the
+ * shell, so when the application drops it without closing it, the {@link Cleaner} sees it become
+ * unreachable and reports the leak (see {@link Leaks}).
+ */
+final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
+
+    /** The scope's state. */
+    private final Flock flock;
+
+    /** The leak-detection registration, or null when leak detection is off. */
+    private final Cleaner.Cleanable cleanable;
+
+    private TaskScopeImpl(Flock flock) {
+        this.flock = flock;
+        this.cleanable = Leaks.track(this, flock);
+    }
+
+    @SuppressWarnings("unchecked")
+    static <T, R> TaskScope<T, R> open(Joiner<? super T, ? extends R> joiner, Config config) {
+        Context ctx = Context.current();
+        Flock flock = new Flock((Joiner<Object, Object>) joiner, config, ctx, Leaks.openSite());
+        ctx.push(flock);
+        if (flock.root) {
+            Registry.addRoot(flock);
+        }
+        flock.startTimer();
+        return new TaskScopeImpl<>(flock);
+    }
+
+    @Override
+    public <U extends T> Subtask<U> fork(Callable<? extends U> task) {
+        Objects.requireNonNull(task, "task");
+        try {
+            return cast(flock.fork(null, task));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public <U extends T> Subtask<U> fork(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        try {
+            return cast(flock.fork(null, Executors.callable(task)));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public <U extends T> Subtask<U> fork(String name, Callable<? extends U> task) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(task, "task");
+        try {
+            return cast(flock.fork(name, task));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public <U extends T> Subtask<U> fork(String name, Runnable task) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(task, "task");
+        try {
+            return cast(flock.fork(name, Executors.callable(task)));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <U> Subtask<U> cast(Task t) {
+        return (Subtask<U>) (Subtask<?>) t;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public R join() throws ExecutionException, InterruptedException {
+        try {
+            return (R) flock.join();
+        } finally {
+            Reference.reachabilityFence(this);       // a scope in use is not leaked, even if unused afterwards
+        }
+    }
+
+    @Override
+    public void cancel() {
+        flock.cancel(Flock.Reason.explicit(null));
+    }
+
+    @Override
+    public void cancel(Throwable reason) {
+        flock.cancel(Flock.Reason.explicit(reason));
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return flock.isCancelled();
+    }
+
+    @Override
+    public void close() {
+        try {
+            flock.close();
+        } finally {
+            if (cleanable != null && flock.phase == Flock.CLOSED) {
+                cleanable.clean();
+            }
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** The scope's state, for tests and diagnostics in this package. */
+    Flock flock() {
+        return flock;
+    }
+
+    @Override
+    public String toString() {
+        return flock.toString();
+    }
+}
