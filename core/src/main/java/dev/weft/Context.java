@@ -88,8 +88,7 @@ abstract sealed class Context permits Task, ThreadContext {
      * no critical section shields it). Owner thread only.
      */
     final void push(Flock f) {
-        dropAbandoned();
-        Flock e = innermost;
+        Flock e = f.enclosing;       // == innermost: the caller ran dropAbandoned() before creating f
         if (e != null) {
             e.inner = f;          // volatile write, then the reads below: see Flock#cancel
         } else {
@@ -122,8 +121,12 @@ abstract sealed class Context permits Task, ThreadContext {
         dropAbandoned();
     }
 
-    /** Unlinks leaked scopes at the inner end of the chain; they were reported and cancelled already. */
-    private void dropAbandoned() {
+    /**
+     * Unlinks leaked scopes at the inner end of the chain; they were reported and cancelled already.
+     * Owner thread only; called before a new scope captures {@link #innermost} as its enclosing
+     * scope, and after a pop.
+     */
+    final void dropAbandoned() {
         Flock a;
         while ((a = innermost) != null && a.abandoned && a.inner == null) {
             Flock e = a.enclosing;

@@ -116,6 +116,12 @@ final class Flock {
     volatile boolean abandoned;
     /** Set when the scope is closed (or abandoned) with subtasks still running; cleared by the registry when they end. */
     volatile boolean lingering;
+    /** {@link System#nanoTime()} when the scope was cancelled. Written by the cancelling thread right after the reason CAS; read by subtasks. */
+    volatile long cancelNanos;
+    /** Subtasks running when the scope was cancelled. Written by the cancelling thread; read by subtasks. */
+    private volatile int liveAtCancel;
+    /** Whether {@link Events#scopeCancelled} was reported. CAS, once. */
+    private volatile boolean cancelReported;
     /** The straggler report made at close, or null. Owner writes; diagnostics read. */
     volatile List<GracePeriodExceededException.Straggler> stragglers;
 
@@ -327,6 +333,9 @@ final class Flock {
                 if (waiting) {
                     LockSupport.unpark(owner);
                 }
+                if (reason != null) {
+                    reportCancelled();
+                }
                 if (lingering) {
                     Registry.drained(this);
                 }
@@ -358,6 +367,12 @@ final class Flock {
         if (!REASON.compareAndSet(this, null, r)) {
             return false;
         }
+        int running = live;
+        liveAtCancel = running;
+        cancelNanos = System.nanoTime();
+        if (running == 0) {
+            reportCancelled();
+        }
         Future<?> tm = timer;
         if (tm != null) {
             tm.cancel(false);
@@ -370,7 +385,8 @@ final class Flock {
             in.cancel(Reason.upstream(this, r));
         }
         Task[] a = tasks;
-        for (Task t : a) {
+        for (int i = 0; i < a.length; i++) {
+            Task t = (Task) TASKS.getVolatile(a, i);      // volatile: the canceller's half of the fork/cancel Dekker
             if (t == null) {
                 break;
             }
@@ -379,6 +395,14 @@ final class Flock {
             }
         }
         return true;
+    }
+
+    /** Reports, once, that the cancelled scope has no running subtask left. */
+    private void reportCancelled() {
+        if (!cancelReported && CANCEL_REPORTED.compareAndSet(this, false, true)) {
+            long start = cancelNanos;
+            Events.scopeCancelled(this, liveAtCancel, start == 0 ? 0 : System.nanoTime() - start);
+        }
     }
 
     boolean isCancelled() {
@@ -553,6 +577,7 @@ final class Flock {
         }
         if (!report.isEmpty()) {
             Registry.linger(this);
+            Events.gracePeriodExceeded(this, report);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -589,7 +614,9 @@ final class Flock {
     List<GracePeriodExceededException.Straggler> collectStragglers() {
         List<GracePeriodExceededException.Straggler> list = new ArrayList<>();
         long now = System.nanoTime();
-        for (Task t : tasks) {
+        Task[] a = tasks;
+        for (int i = 0; i < a.length; i++) {
+            Task t = (Task) TASKS.getAcquire(a, i);
             if (t == null) {
                 break;
             }
@@ -612,6 +639,7 @@ final class Flock {
         }
         abandoned = true;
         Reports.leak(this);
+        Events.scopeLeaked(this);
         cancel(Reason.leaked(this));
         if (root) {
             Registry.removeRoot(this);
@@ -629,7 +657,9 @@ final class Flock {
     /** A snapshot of the subtasks not yet done, in fork order. */
     List<Task> runningTasks() {
         List<Task> list = new ArrayList<>();
-        for (Task t : tasks) {
+        Task[] a = tasks;
+        for (int i = 0; i < a.length; i++) {
+            Task t = (Task) TASKS.getAcquire(a, i);
             if (t == null) {
                 break;
             }
@@ -725,6 +755,7 @@ final class Flock {
     private static final VarHandle JOINER_FAILURE;
     private static final VarHandle FAILURES;
     private static final VarHandle DROPPED;
+    private static final VarHandle CANCEL_REPORTED;
     private static final VarHandle TASKS = MethodHandles.arrayElementVarHandle(Task[].class);
 
     static {
@@ -735,6 +766,7 @@ final class Flock {
             JOINER_FAILURE = l.findVarHandle(Flock.class, "joinerFailure", Throwable.class);
             FAILURES = l.findVarHandle(Flock.class, "failures", Queue.class);
             DROPPED = l.findVarHandle(Flock.class, "droppedFailures", int.class);
+            CANCEL_REPORTED = l.findVarHandle(Flock.class, "cancelReported", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

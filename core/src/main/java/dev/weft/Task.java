@@ -394,6 +394,10 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
             // too; both are idempotent.)
             closeRegistrations();
             Thread.currentThread().interrupt();
+            long since = flock.cancelNanos;
+            if (since != 0) {
+                Events.criticalSectionHeld(this, section.name(), System.nanoTime() - since);
+            }
         }
     }
 

@@ -28,6 +28,7 @@ final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
     @SuppressWarnings("unchecked")
     static <T, R> TaskScope<T, R> open(Joiner<? super T, ? extends R> joiner, Config config) {
         Context ctx = Context.current();
+        ctx.dropAbandoned();
         Flock flock = new Flock((Joiner<Object, Object>) joiner, config, ctx, Leaks.openSite());
         ctx.push(flock);
         if (flock.root) {
