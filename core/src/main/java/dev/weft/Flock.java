@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -201,7 +200,8 @@ final class Flock {
     // ---------------------------------------------------------------------------------------
     // Fork
 
-    Task fork(String taskName, Callable<?> callable) {
+    /** Forks {@code body}, a Callable, or a Runnable when {@code runnable}. */
+    Task fork(String taskName, Object body, boolean runnable) {
         ensureOwner("fork");
         int ph = phase;
         if (ph != OPEN) {
@@ -211,7 +211,7 @@ final class Flock {
         }
         int index = ++forkCount;
         forked = true;
-        Task task = new Task(this, index, taskName, callable);
+        Task task = new Task(this, index, taskName, body, runnable);
         if (reason != null) {
             task.cancelBeforeStart();
             joiner.onFork(task);

@@ -85,8 +85,11 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
     /** {@link System#nanoTime()} when forked, for ages. */
     final long forkNanos;
 
-    /** The code to run. Written by the owner before the thread starts; cleared by the task thread when done. */
-    private Callable<?> callable;
+    /** The code to run: a Callable, or a Runnable when {@link #runnable}. Written by the owner before the thread starts; cleared by the task thread. */
+    private Object body;
+
+    /** Whether {@link #body} is a Runnable (an object may implement both interfaces). */
+    private final boolean runnable;
 
     /** The thread. Written by the owner before the task is published; read by any thread. */
     Thread thread;
@@ -112,11 +115,12 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
     /** Whether a cancellation closed one of the resources. Written by closers, read by the task thread. */
     private volatile boolean resourceClosed;
 
-    Task(Flock flock, int index, String name, Callable<?> callable) {
+    Task(Flock flock, int index, String name, Object body, boolean runnable) {
         this.flock = flock;
         this.index = index;
         this.name = name;
-        this.callable = callable;
+        this.body = body;
+        this.runnable = runnable;
         this.forkNanos = System.nanoTime();
     }
 
@@ -132,12 +136,16 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         Object value = null;
         Throwable ex = null;
         boolean ran = false;
-        Callable<?> c = callable;
-        callable = null;
+        Object b = body;
+        body = null;
         if ((state & CANCEL_REQUESTED) == 0) {
             ran = true;
             try {
-                value = c.call();
+                if (runnable) {
+                    ((Runnable) b).run();
+                } else {
+                    value = ((Callable<?>) b).call();
+                }
             } catch (Throwable t) {
                 ex = t;
             }
@@ -162,7 +170,7 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         if (isDone()) {
             return;
         }
-        callable = null;
+        body = null;
         if (complete(true, null, new IllegalStateException("the thread factory of scope '" + flock.name
                 + "' ran subtask " + label() + " on thread '" + Thread.currentThread().getName()
                 + "', not on the thread it created; a thread factory must return a new, unstarted thread"
@@ -269,7 +277,7 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
 
     /** The thread could not be started: the subtask failed with {@code failure}. Owner only. */
     boolean failToStart(Throwable failure) {
-        callable = null;
+        body = null;
         return complete(true, null, failure);
     }
 

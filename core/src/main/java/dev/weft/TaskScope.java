@@ -250,7 +250,10 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      *       cause is the reason given to {@link #cancel(Throwable)}, if any.</li>
      * </ul>
      * When the scope was cancelled, {@code join} then waits, at most for the grace period, for the
-     * cancelled subtasks to finish, so that their outcomes are known when it returns. Every
+     * cancelled subtasks to finish, so that their outcomes are known when it returns. If the owner
+     * is interrupted during that wait, {@code join} stops waiting, re-asserts the interrupt status
+     * and reports the outcome as above (subtasks still running then are reported by
+     * {@link #close()}). Every
      * failure recorded until then that is not already the cause is attached to the thrown
      * exception as {@linkplain Throwable#getSuppressed() suppressed}. A failure that was caused by
      * the cancellation (the subtask ended {@link Subtask.State#CANCELLED CANCELLED}) is not.

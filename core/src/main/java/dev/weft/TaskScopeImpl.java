@@ -4,7 +4,6 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -42,7 +41,7 @@ final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
     public <U extends T> Subtask<U> fork(Callable<? extends U> task) {
         Objects.requireNonNull(task, "task");
         try {
-            return cast(flock.fork(null, task));
+            return cast(flock.fork(null, task, false));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -52,7 +51,7 @@ final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
     public <U extends T> Subtask<U> fork(Runnable task) {
         Objects.requireNonNull(task, "task");
         try {
-            return cast(flock.fork(null, Executors.callable(task)));
+            return cast(flock.fork(null, task, true));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -63,7 +62,7 @@ final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(task, "task");
         try {
-            return cast(flock.fork(name, task));
+            return cast(flock.fork(name, task, false));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -74,7 +73,7 @@ final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(task, "task");
         try {
-            return cast(flock.fork(name, Executors.callable(task)));
+            return cast(flock.fork(name, task, true));
         } finally {
             Reference.reachabilityFence(this);
         }
