@@ -115,10 +115,6 @@ final class Flock {
     volatile boolean abandoned;
     /** Set when the scope is closed (or abandoned) with subtasks still running; cleared by the registry when they end. */
     volatile boolean lingering;
-    /** {@link System#nanoTime()} when the scope was cancelled. Written by the cancelling thread right after the reason CAS; read by subtasks. */
-    volatile long cancelNanos;
-    /** Subtasks running when the scope was cancelled. Written by the cancelling thread; read by subtasks. */
-    private volatile int liveAtCancel;
     /** Whether {@link Events#scopeCancelled} was reported. CAS, once. */
     private volatile boolean cancelReported;
     /** The straggler report made at close, or null. Owner writes; diagnostics read. */
@@ -210,11 +206,11 @@ final class Flock {
                     : "scope '" + name + "' is closed; open a new scope to fork more subtasks");
         }
         int index = ++forkCount;
-        forked = true;
         Task task = new Task(this, index, taskName, body, runnable);
         if (reason != null) {
             task.cancelBeforeStart();
             joiner.onFork(task);
+            forked = true;
             return task;
         }
         Thread thread = newThread(task);
@@ -226,6 +222,7 @@ final class Flock {
             task.cancelBeforeStart();
             throw e;
         }
+        forked = true;
         if (cancelScope) {
             cancel(Reason.joiner(this));
         }
@@ -238,6 +235,7 @@ final class Flock {
         if (reason != null) {             // the Dekker re-check: see the class comment
             task.requestCancel();
         }
+        task.started = true;
         try {
             thread.start();
         } catch (Throwable e) {
@@ -364,12 +362,14 @@ final class Flock {
 
     /** Cancels the scope; returns true if this call did. */
     boolean cancel(Reason r) {
-        if (!REASON.compareAndSet(this, null, r)) {
+        if (reason != null) {
             return false;
         }
         int running = live;
-        liveAtCancel = running;
-        cancelNanos = System.nanoTime();
+        // Stamped before the CAS, so that whoever sees the reason sees when and on how many subtasks.
+        if (!REASON.compareAndSet(this, null, r.stamped(System.nanoTime(), running))) {
+            return false;
+        }
         if (running == 0) {
             reportCancelled();
         }
@@ -399,9 +399,9 @@ final class Flock {
 
     /** Reports, once, that the cancelled scope has no running subtask left. */
     private void reportCancelled() {
+        Reason r = reason;
         if (!cancelReported && CANCEL_REPORTED.compareAndSet(this, false, true)) {
-            long start = cancelNanos;
-            Events.scopeCancelled(this, liveAtCancel, start == 0 ? 0 : System.nanoTime() - start);
+            Events.scopeCancelled(this, r.liveAtCancel(), System.nanoTime() - r.nanos());
         }
     }
 
@@ -679,24 +679,7 @@ final class Flock {
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("TaskScope['").append(name).append("' ");
-        sb.append(switch (phase) {
-            case OPEN -> "open";
-            case JOINED -> "joined";
-            default -> "closed";
-        });
-        Reason r = reason;
-        if (r != null) {
-            sb.append(", cancelled (").append(r.kind().name().toLowerCase(java.util.Locale.ROOT)).append(')');
-        }
-        sb.append(", ").append(live).append(" running");
-        if (effectiveDeadline != null) {
-            sb.append(", deadline ").append(effectiveDeadline);
-        }
-        if (grace != null) {
-            sb.append(", grace ").append(grace);
-        }
-        return sb.append(", owner '").append(owner.getName()).append("']").toString();
+        return Dumps.describe(this);
     }
 
     /**
@@ -705,10 +688,20 @@ final class Flock {
      * @param kind the kind, which decides what {@code join} throws
      * @param cause the reason given by the user or inherited from above, or null
      * @param text completes "scope 'x' ..." in messages
+     * @param nanos {@link System#nanoTime()} when the scope was cancelled (set by {@link Flock#cancel})
+     * @param liveAtCancel subtasks running when the scope was cancelled (set by {@link Flock#cancel})
      */
-    record Reason(Kind kind, Throwable cause, String text) {
+    record Reason(Kind kind, Throwable cause, String text, long nanos, int liveAtCancel) {
 
         enum Kind { JOINER, DEADLINE, EXPLICIT, UPSTREAM, GLOBAL, CLOSE, LEAK }
+
+        Reason(Kind kind, Throwable cause, String text) {
+            this(kind, cause, text, 0L, 0);
+        }
+
+        Reason stamped(long atNanos, int running) {
+            return new Reason(kind, cause, text, atNanos, running);
+        }
 
         static Reason joiner(Flock f) {
             return new Reason(Kind.JOINER, null, "was cancelled by its joiner");

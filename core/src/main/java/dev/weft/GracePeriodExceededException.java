@@ -49,7 +49,7 @@ public final class GracePeriodExceededException extends RuntimeException {
     /**
      * Returns the grace period that ran out.
      *
-     * @return the grace period
+     * @return the grace period, or {@code null} if the scope had none (unbounded)
      */
     public Duration grace() {
         return grace;
@@ -59,7 +59,8 @@ public final class GracePeriodExceededException extends RuntimeException {
         StringBuilder sb = new StringBuilder(64 + 96 * Math.min(stragglers.size(), MAX_MESSAGE_LINES));
         sb.append("scope '").append(scopeName).append("' closed with ").append(stragglers.size())
                 .append(stragglers.size() == 1 ? " straggler" : " stragglers")
-                .append(" after a grace period of ").append(Straggler.seconds(grace)).append(':');
+                .append(grace == null ? " (no grace period)" : " after a grace period of " + Straggler.seconds(grace))
+                .append(':');
         int n = 0;
         for (Straggler s : stragglers) {
             if (n++ == MAX_MESSAGE_LINES) {

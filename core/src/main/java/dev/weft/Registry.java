@@ -19,6 +19,10 @@ final class Registry {
     private static final Set<Flock> ROOTS = ConcurrentHashMap.newKeySet();
     private static final Set<Flock> LINGERING = ConcurrentHashMap.newKeySet();
 
+    static {
+        Jmx.registerIfRequested();      // -Ddev.weft.jmx=true: once, when the first scope opens
+    }
+
     static void addRoot(Flock f) {
         ROOTS.add(f);
     }

@@ -110,6 +110,51 @@ public final class Scopes {
         return Dumps.text(maxFrames);
     }
 
+    /**
+     * Returns the same data as {@link #dump()} as a JSON document, for tools. Its layout
+     * ({@code "format": "dev.weft.dump/1"}):
+     * <pre>
+     * { "format", "time", "pid", "maxFrames", "runningSubtasks",
+     *   "roots": [scope...], "lingering": [scope...], "incidents": [{"time", "kind", "message", "error"}...] }
+     * scope: { "id", "name", "phase" (open|joined|closed), "root", "cancelled",
+     *          "cancellation": null | {"kind", "reason", "cause"}, "leaked", "lingering",
+     *          "owner": thread, "ageMillis", "deadline" (ISO-8601 or null), "remainingMillis",
+     *          "graceMillis" (null: unbounded), "running", "stragglersAtClose",
+     *          "tasks": [task...], "omittedTasks", "scopes": [scope...] }
+     * task:  { "index", "name", "state", "ageMillis", "cancelRequested",
+     *          "criticalSection": null | {"name", "depth", "holdingCancellation"},
+     *          "thread": thread, "location", "stack": ["frame"...], "moreFrames", "stackOmitted",
+     *          "scopes": [scope...] }
+     * thread: { "name", "tid", "virtual", "state" }
+     * </pre>
+     * A scope's {@code "scopes"} holds the scope its owner opened inside it; a task's, the scope
+     * the task opened. A task's {@code "location"} is the frame it is in, as
+     * {@code SimpleClass.method} past the JDK's scheduling frames (null with no stack).
+     * {@code "lingering"} lists the scopes with stragglers. Stack frames are
+     * written like {@link StackTraceElement#toString()}, as in the JDK's
+     * {@code jcmd Thread.dump_to_file -format=json}. Strings are escaped as RFC 8259 requires,
+     * so any JSON parser reads the document, whatever the scope, subtask and thread names contain.
+     *
+     * @return the dump as JSON
+     */
+    public static String dumpJson() {
+        return Dumps.json(DEFAULT_DUMP_FRAMES);
+    }
+
+    /**
+     * Same as {@link #dumpJson()}, with at most {@code maxFrames} stack frames per subtask.
+     *
+     * @param maxFrames stack frames per subtask; 0 for none
+     * @return the dump as JSON
+     * @throws IllegalArgumentException if {@code maxFrames} is negative
+     */
+    public static String dumpJson(int maxFrames) {
+        if (maxFrames < 0) {
+            throw new IllegalArgumentException("maxFrames must not be negative: " + maxFrames);
+        }
+        return Dumps.json(maxFrames);
+    }
+
     private static void onShutdown() {
         Duration grace = hookGrace;
         Registry.cancelAll(Flock.Reason.global("the JVM shutdown hook"));

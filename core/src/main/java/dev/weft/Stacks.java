@@ -37,6 +37,8 @@ final class Stacks {
                 || c.equals("java.lang.VirtualThread")
                 || c.startsWith("java.lang.VirtualThread$")
                 || c.equals("java.util.concurrent.locks.LockSupport")
+                || c.startsWith("java.util.concurrent.locks.AbstractQueued")    // AQS and its ConditionObject
+                || c.startsWith("java.lang.System$")                            // JavaLangAccess.parkVirtualThread (JDK 21+)
                 || c.startsWith("java.lang.invoke.")
                 || c.equals("java.lang.Object") && e.getMethodName().startsWith("wait");
     }

@@ -115,6 +115,13 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
     /** Whether a cancellation closed one of the resources. Written by closers, read by the task thread. */
     private volatile boolean resourceClosed;
 
+    /**
+     * Whether the scope started the thread. Written by the owner just before {@code Thread.start()};
+     * read by the task thread, which must not run a body its scope never registered (a thread factory
+     * that starts the thread itself).
+     */
+    volatile boolean started;
+
     Task(Flock flock, int index, String name, Object body, boolean runnable) {
         this.flock = flock;
         this.index = index;
@@ -129,6 +136,9 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
 
     @Override
     public void run() {
+        if (!started) {
+            return;     // started by the thread factory, not by the scope, which rejected it
+        }
         if (Thread.currentThread() != thread || isDone()) {
             misrun();
             return;
@@ -251,9 +261,16 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         return true;
     }
 
-    /** Whether {@code ex}, thrown by a cancelled task, was caused by the cancellation. */
+    /**
+     * Whether {@code ex}, thrown by a cancelled task, was caused by the cancellation: an
+     * interrupt-type exception anywhere in its cause chain; or an I/O exception after the
+     * cancellation closed one of the task's resources, or while the thread is still interrupted
+     * (a virtual thread's socket read, for one, answers an interrupt by closing the socket and
+     * throwing {@code SocketException}).
+     */
     private boolean causedByCancellation(Throwable ex) {
-        boolean closed = resourceClosed;
+        boolean closed = resourceClosed
+                || (Thread.currentThread() == thread && thread.isInterrupted());
         Throwable t = ex;
         for (int i = 0; t != null && i < 16; i++, t = t.getCause()) {
             if (t instanceof InterruptedException
@@ -402,9 +419,9 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
             // too; both are idempotent.)
             closeRegistrations();
             Thread.currentThread().interrupt();
-            long since = flock.cancelNanos;
-            if (since != 0) {
-                Events.criticalSectionHeld(this, section.name(), System.nanoTime() - since);
+            Flock.Reason r = flock.reason;
+            if (r != null) {
+                Events.criticalSectionHeld(this, section.name(), System.nanoTime() - r.nanos());
             }
         }
     }
@@ -535,8 +552,7 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
 
     @Override
     public String toString() {
-        return "Subtask[" + flock.name + "#" + index + (name != null ? " '" + name + "'" : "") + " " + state()
-                + (isCancelRequested() && !isDone() ? " (cancel requested)" : "") + "]";
+        return Dumps.describe(this);
     }
 
     // ---------------------------------------------------------------------------------------

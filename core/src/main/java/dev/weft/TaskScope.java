@@ -359,7 +359,9 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
              * {@link java.nio.channels.ClosedByInterruptException} or
              * {@link java.io.InterruptedIOException} (or an exception caused by one of those), or an
              * {@link java.io.IOException} after its cancellation closed one of its
-             * {@link Cancellation#onCancel onCancel} resources. A subtask that was cancelled but
+             * {@link Cancellation#onCancel onCancel} resources or while its thread is still
+             * interrupted (a virtual thread's socket read answers an interrupt by closing the
+             * socket and throwing {@link java.net.SocketException}). A subtask that was cancelled but
              * still returned a value is {@link #SUCCESS}; one that ended with any other exception
              * is {@link #FAILED}.
              */
@@ -367,8 +369,9 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
         }
 
         /**
-         * Returns the name given to {@link TaskScope#fork(String, Callable)}, or {@code "#n"} for
-         * the n-th unnamed subtask of its scope (counting from 1).
+         * Returns the name given to {@link TaskScope#fork(String, Callable)}, or {@code "#n"} for an
+         * unnamed subtask, where n is its fork index in its scope, counting from 1 and including
+         * named subtasks (the index that thread names and reports show).
          *
          * @return the subtask's name
          */
