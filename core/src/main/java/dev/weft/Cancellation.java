@@ -219,6 +219,7 @@ public final class Cancellation {
      * @throws Exception what {@code body} threw
      * @throws NullPointerException if {@code body} is null
      */
+    @SuppressWarnings("try")        // the section is used for its scope, not referenced
     public static <V> V critical(Callable<V> body) throws Exception {
         Objects.requireNonNull(body, "body");
         try (Section ignored = critical()) {
@@ -227,7 +228,10 @@ public final class Cancellation {
     }
 
     /**
-     * An open critical section, returned by {@link Cancellation#critical(String)}.
+     * An open critical section, returned by {@link Cancellation#critical(String)}. It is used for
+     * its extent, so {@code javac -Xlint:try} warns that the resource variable is never referenced;
+     * annotate the method with {@code @SuppressWarnings("try")}, or use
+     * {@link Cancellation#critical(Callable)}.
      */
     public sealed interface Section extends AutoCloseable permits CriticalSection {
 

@@ -101,6 +101,12 @@ final class Flock {
     private boolean joinStarted;
     /** Subtasks forked and not yet done. Owner increments; subtask threads decrement. */
     private volatile int live;
+    /**
+     * When the grace period ends ({@link System#nanoTime()}), once the owner has started waiting for
+     * cancelled subtasks (in join or close); 0 before that. One grace period covers both waits.
+     * Owner only.
+     */
+    private long graceEnd;
     /** Whether the owner is parked waiting for {@link #live} or {@link #reason}. Owner writes; subtasks and cancellers read. */
     private volatile boolean waiting;
     /** An exception thrown by the joiner's onComplete, or null. First writer wins (CAS). */
@@ -439,7 +445,7 @@ final class Flock {
             }
         }
         if (reason != null && live > 0 && !interrupted) {
-            interrupted = awaitDone(graceNanos, true);
+            interrupted = awaitDone(remainingGrace(), true);
         }
         phase = JOINED;
         if (interrupted) {
@@ -486,6 +492,25 @@ final class Flock {
             e.addSuppressed(new RuntimeException(dropped + " more subtask failures of scope '" + name
                     + "' were not attached (limit " + MAX_RECORDED_FAILURES + "); read them from the subtasks"));
         }
+    }
+
+    /**
+     * The grace period left for waiting on cancelled subtasks: the whole grace period at the first
+     * wait, what remains of it later ({@code Long.MAX_VALUE} when unbounded). Owner only.
+     */
+    private long remainingGrace() {
+        if (graceNanos == Long.MAX_VALUE) {
+            return Long.MAX_VALUE;
+        }
+        long now = System.nanoTime();
+        if (graceEnd == 0) {
+            graceEnd = now + graceNanos;
+            if (graceEnd == 0) {
+                graceEnd = 1;
+            }
+            return graceNanos;
+        }
+        return Math.max(0, graceEnd - now);
     }
 
     /**
@@ -558,7 +583,7 @@ final class Flock {
         if (live > 0) {
             cancel(Reason.closed(this));
         }
-        boolean interrupted = awaitDone(graceNanos, false);
+        boolean interrupted = awaitDone(remainingGrace(), false);
         List<GracePeriodExceededException.Straggler> report = List.of();
         if (live > 0) {
             report = collectStragglers();
@@ -597,7 +622,9 @@ final class Flock {
         }
         if (neverJoined) {
             IllegalStateException ise = new IllegalStateException("scope '" + name
-                    + "' was closed without join() after forking; call join() (or cancel()) before close()");
+                    + "' was closed after forking without join(), so the subtasks' outcomes were never collected"
+                    + " (their failures are attached as suppressed). Call join() before close(), or cancel() to"
+                    + " discard them; if an exception is already unwinding the try block, this is only its side effect.");
             attachFailures(ise, null);      // so that no failure is lost with the missing join
             if (primary == null) {
                 primary = ise;

@@ -47,7 +47,7 @@ final class Reports {
         String msg = "scope '" + f.name + "' (owner thread '" + f.owner.getName() + "', opened "
                 + GracePeriodExceededException.Straggler.seconds(Duration.ofNanos(System.nanoTime() - f.openedNanos))
                 + " ago) became unreachable without being closed; Weft cancelled its " + f.liveCount()
-                + " running subtasks. Open scopes with try-with-resources."
+                + (f.liveCount() == 1 ? " running subtask" : " running subtasks") + ". Open scopes with try-with-resources."
                 + (f.openSite == null ? " Run with -Ddev.weft.leakDetection=trace to see where it was opened." : "");
         report(System.Logger.Level.WARNING, "leak", msg, f.openSite);
     }

@@ -310,7 +310,10 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * <ul>
      *   <li>With a grace period {@code g}, {@code close} returns or throws within {@code g} plus a
      *       scheduling margin (and the time to collect the stragglers' stack traces), however the
-     *       subtasks behave. Without one (the default), it waits until every subtask has ended.</li>
+     *       subtasks behave. One grace period covers both waits for cancelled subtasks: if
+     *       {@link #join()} already waited after a cancellation, {@code close} waits only for what
+     *       is left of it. Without a grace period (the default), it waits until every subtask has
+     *       ended.</li>
      *   <li>If the owner is interrupted while {@code close} waits, it keeps waiting (still bounded
      *       by the grace period) and re-asserts the interrupt status before returning.</li>
      *   <li>When {@code close} returns normally, every subtask has completed and its thread has
@@ -327,7 +330,19 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      *       bug in the caller, as in the JDK.</li>
      * </ul>
      * Only one exception is thrown; others are attached to it as suppressed. Closing a closed scope
-     * has no effect.
+     * has no effect. When the {@code try} block itself throws (for example {@code join()} after a
+     * cancellation), {@code try}-with-resources attaches the exception {@code close} throws to that
+     * one as {@linkplain Throwable#getSuppressed() suppressed}, so a straggler report is found there:
+     * {@snippet :
+     * try (var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withGrace(Duration.ofSeconds(1)))) {
+     *     scope.fork(worker);
+     *     scope.join();
+     * } catch (CancelledException e) {
+     *     for (Throwable s : e.getSuppressed()) {
+     *         if (s instanceof GracePeriodExceededException g) log.warn(g.getMessage());
+     *     }
+     * }
+     * }
      *
      * @throws GracePeriodExceededException if subtasks were still running after the grace period
      * @throws StructureViolationException if nested scopes were still open
@@ -407,9 +422,11 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
         /**
          * Cancels this subtask only: the scope and the other subtasks are not affected. The subtask
          * is marked cancelled, interrupted unless it is inside a critical section, its
-         * {@code onCancel} resources are closed and the scopes it opened are cancelled. If it has
-         * not started, it never runs. The scope's joiner then sees it complete; the fail-fast
-         * joiners treat a cancelled subtask as a failure.
+         * {@code onCancel} resources are closed and the scopes it opened are cancelled. If its
+         * thread has not started running it yet, it never runs: none of its code runs, not even its
+         * {@code finally} blocks (so do not wait for a latch it would count down). The scope's
+         * joiner then sees it complete; the fail-fast joiners treat a cancelled subtask as a
+         * failure.
          *
          * <p>May be called from any thread. Does not wait for the subtask to finish.
          *
