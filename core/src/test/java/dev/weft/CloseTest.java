@@ -126,4 +126,38 @@ class CloseTest {
         trail.add("close returned");
         trail.assertContainsInOrder("loser ended", "join returned", "close returned");
     }
+
+    @Test
+    @Timeout(30)
+    void close_afterJoinWaitedOutTheGrace_waitsOnlyForWhatIsLeftOfIt() throws Exception {
+        // One grace period covers the whole stop: join() after a cancel waits for it, close() for the rest.
+        var release = new CountDownLatch(1);
+        var started = new CountDownLatch(1);
+        var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withGrace(java.time.Duration.ofSeconds(2)));
+        try {
+            scope.fork("stubborn", () -> {
+                started.countDown();
+                while (release.getCount() > 0) {
+                    try {
+                        release.await();
+                    } catch (InterruptedException ignored) {
+                        // swallows the cancellation: a straggler
+                    }
+                }
+                return null;
+            });
+            await(started);
+            scope.cancel();
+            long joinStart = System.nanoTime();
+            assertThatThrownBy(scope::join).isInstanceOf(CancelledException.class);
+            long joinNanos = System.nanoTime() - joinStart;
+            assertThat(joinNanos).as("join waited for the grace period").isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(1900));
+            long closeStart = System.nanoTime();
+            assertThatThrownBy(scope::close).isInstanceOf(GracePeriodExceededException.class);
+            long closeNanos = System.nanoTime() - closeStart;
+            assertThat(closeNanos).as("close did not wait a second grace period").isLessThan(TimeUnit.MILLISECONDS.toNanos(1500));
+        } finally {
+            release.countDown();
+        }
+    }
 }
