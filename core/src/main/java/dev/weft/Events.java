@@ -87,11 +87,11 @@ final class Events {
         }
     }
 
-    /** A scope became unreachable while open. */
-    static void scopeLeaked(Flock flock) {
+    /** A scope became unreachable while open, with {@code tasks} subtasks running (now cancelled). */
+    static void scopeLeaked(Flock flock, int tasks) {
         if (jfr) {
             try {
-                JfrEvents.scopeLeaked(flock);
+                JfrEvents.scopeLeaked(flock, tasks);
             } catch (RuntimeException | LinkageError e) {
                 failed(e);
             }

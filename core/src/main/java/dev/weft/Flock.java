@@ -665,13 +665,15 @@ final class Flock {
             return;
         }
         abandoned = true;
-        Reports.leak(this);
-        Events.scopeLeaked(this);
+        int running = live;
         cancel(Reason.leaked(this));
         if (root) {
             Registry.removeRoot(this);
         }
         Registry.linger(this);
+        // Report last: whoever reacts to the report sees the scope cancelled, unregistered and recorded.
+        Events.scopeLeaked(this, running);
+        Reports.leak(this, running);
     }
 
     // ---------------------------------------------------------------------------------------

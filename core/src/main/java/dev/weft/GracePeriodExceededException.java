@@ -11,8 +11,9 @@ import java.util.Objects;
  * scope 'ingest' closed with 1 straggler after a grace period of 2 s:
  *   scope 'ingest' task #3 'reader' stuck 2.1 s in FileInputStream.read (not in a critical section)
  * </pre>
- * {@link #stragglers()} gives the details, including each straggler's stack trace at the time of
- * the report.
+ * The message lists at most the first 50 stragglers, then says how many more there are;
+ * {@link #stragglers()} is always complete and gives the details, including each straggler's stack
+ * trace at the time of the report (collected for the first 256).
  *
  * <p>The stragglers keep running: Java cannot kill threads. They stay listed by
  * {@link Scopes#dump()} until they end, and a failure they end with is reported through

@@ -210,7 +210,7 @@ final class JfrEvents {
         e.commit();
     }
 
-    static void scopeLeaked(Flock f) {
+    static void scopeLeaked(Flock f, int tasks) {
         if (!FlightRecorder.isInitialized()) {
             return;
         }
@@ -222,7 +222,7 @@ final class JfrEvents {
         e.scopeId = f.id;
         e.owner = f.owner.getName();
         e.age = System.nanoTime() - f.openedNanos;
-        e.tasks = f.liveCount();
+        e.tasks = tasks;
         Throwable site = f.openSite;
         if (site != null) {
             StringBuilder sb = new StringBuilder(512);

@@ -43,11 +43,12 @@ final class Reports {
     /** Receives every incident as well; for tests in this package. */
     static volatile Consumer<Incident> listener;
 
-    static void leak(Flock f) {
+    /** {@code running}: the subtasks that were running when the leak was found (now cancelled). */
+    static void leak(Flock f, int running) {
         String msg = "scope '" + f.name + "' (owner thread '" + f.owner.getName() + "', opened "
                 + GracePeriodExceededException.Straggler.seconds(Duration.ofNanos(System.nanoTime() - f.openedNanos))
-                + " ago) became unreachable without being closed; Weft cancelled its " + f.liveCount()
-                + (f.liveCount() == 1 ? " running subtask" : " running subtasks") + ". Open scopes with try-with-resources."
+                + " ago) became unreachable without being closed; Weft cancelled its " + running
+                + (running == 1 ? " running subtask" : " running subtasks") + ". Open scopes with try-with-resources."
                 + (f.openSite == null ? " Run with -Ddev.weft.leakDetection=trace to see where it was opened." : "");
         report(System.Logger.Level.WARNING, "leak", msg, f.openSite);
     }
