@@ -158,24 +158,7 @@ class DeadlineTest {
     void effectiveDeadline_enclosingEarlier_subtasksOfNestedScopeSeeEnclosingDeadline() throws Exception {
         Instant early = Instant.now().plus(Duration.ofHours(1));
         Instant late = early.plus(Duration.ofHours(1));
-        var inSubtaskScope = new AtomicReference<Optional<Instant>>();
-        var inOwnerScope = new AtomicReference<Optional<Instant>>();
-        try (var scope = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(early))) {
-            scope.fork(() -> {
-                try (var inner = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(late))) {
-                    inner.fork(() -> inSubtaskScope.set(Cancellation.deadline()));
-                    inner.join();
-                }
-                return null;
-            });
-            try (var inner = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(late))) {
-                inner.fork(() -> inOwnerScope.set(Cancellation.deadline()));
-                inner.join();
-            }
-            scope.join();
-        }
-        assertThat(inSubtaskScope.get()).contains(early);
-        assertThat(inOwnerScope.get()).contains(early);
+        assertThat(deadlinesSeenInNestedScopes(early, late)).containsExactly(Optional.of(early), Optional.of(early));
     }
 
     @Test
@@ -183,24 +166,32 @@ class DeadlineTest {
     void effectiveDeadline_nestedEarlier_subtasksOfNestedScopeSeeTheirOwnDeadline() throws Exception {
         Instant early = Instant.now().plus(Duration.ofHours(1));
         Instant late = early.plus(Duration.ofHours(1));
+        assertThat(deadlinesSeenInNestedScopes(late, early)).containsExactly(Optional.of(early), Optional.of(early));
+    }
+
+    /**
+     * Opens a scope with deadline {@code outer}, and inside it two scopes with deadline
+     * {@code inner}: one opened by a subtask, one by the owner. Returns what
+     * {@code Cancellation.deadline()} reads in a subtask of each, in that order.
+     */
+    private static List<Optional<Instant>> deadlinesSeenInNestedScopes(Instant outer, Instant inner) throws Exception {
         var inSubtaskScope = new AtomicReference<Optional<Instant>>();
         var inOwnerScope = new AtomicReference<Optional<Instant>>();
-        try (var scope = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(late))) {
+        try (var scope = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(outer))) {
             scope.fork(() -> {
-                try (var inner = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(early))) {
-                    inner.fork(() -> inSubtaskScope.set(Cancellation.deadline()));
-                    inner.join();
+                try (var nested = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(inner))) {
+                    nested.fork(() -> inSubtaskScope.set(Cancellation.deadline()));
+                    nested.join();
                 }
                 return null;
             });
-            try (var inner = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(early))) {
-                inner.fork(() -> inOwnerScope.set(Cancellation.deadline()));
-                inner.join();
+            try (var nested = TaskScope.open(Joiner.awaitAll(), c -> c.withDeadline(inner))) {
+                nested.fork(() -> inOwnerScope.set(Cancellation.deadline()));
+                nested.join();
             }
             scope.join();
         }
-        assertThat(inSubtaskScope.get()).contains(early);
-        assertThat(inOwnerScope.get()).contains(early);
+        return List.of(inSubtaskScope.get(), inOwnerScope.get());
     }
 
     @Test
