@@ -59,12 +59,13 @@ import java.util.concurrent.Callable;
  * and {@link #check()} reflect the thread's interrupt status, there is no deadline, and
  * {@link #onCancel} throws {@link IllegalStateException} because nothing would ever cancel it.
  *
- * <p><b>Implementation note.</b> Weft finds the current subtask through a {@link ThreadLocal},
- * which it fills on the first call from each subtask thread; to find it without allocating a
- * thread-local map for every subtask, it marks each subtask thread through its
- * {@linkplain Thread#setUncaughtExceptionHandler uncaught-exception-handler} slot, delegating to
- * the handler the thread factory installed. Code that replaces that handler from inside a subtask
- * before its first use of this class makes Weft treat the thread as outside any task.
+ * <p><b>Implementation note.</b> Weft finds the current subtask through its thread's
+ * {@linkplain Thread#setUncaughtExceptionHandler uncaught-exception-handler} slot, which holds the
+ * subtask (delegating to the handler the thread factory installed): a field read, with no
+ * thread-local map per subtask. Code that replaces that handler from inside a subtask makes Weft
+ * treat the thread as outside any task from then on; leave it alone, or set a
+ * {@linkplain Thread#setDefaultUncaughtExceptionHandler default handler} instead, which Weft
+ * delegates to.
  */
 public final class Cancellation {
 

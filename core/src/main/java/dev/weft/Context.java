@@ -18,13 +18,14 @@ import java.time.Instant;
  *
  * <h2>Finding the context</h2>
  *
- * {@link #current()} reads a {@link ThreadLocal}. A subtask thread is not given a thread-local map
- * up front (that would cost about 140 bytes a subtask); instead its uncaught-exception-handler slot
- * holds its {@link Task}, and the first lookup on that thread moves it into the thread-local.
+ * A subtask's thread holds its {@link Task} in its uncaught-exception-handler slot (the Task
+ * delegates to the handler the thread factory installed), and {@link #current()} reads it there:
+ * a field read, with no thread-local lookup and no thread-local map per subtask (about 140 bytes
+ * each). Any other thread gets a {@link ThreadContext} in a {@link ThreadLocal}.
  */
 abstract sealed class Context permits Task, ThreadContext {
 
-    /** The current thread's context, once looked up. Written and read by that thread only. */
+    /** The context of a thread that is not a subtask, once looked up. Written and read by that thread only. */
     private static final ThreadLocal<Context> CURRENT = new ThreadLocal<>();
 
     /** The innermost scope this thread owns that is not closed. Owner thread only. */
@@ -39,19 +40,15 @@ abstract sealed class Context permits Task, ThreadContext {
      * @return the context, never null
      */
     static Context current() {
-        Context c = CURRENT.get();
-        return c != null ? c : bootstrap();
-    }
-
-    private static Context bootstrap() {
         Thread t = Thread.currentThread();
-        Context c;
         if (t.getUncaughtExceptionHandler() instanceof Task task && task.thread == t) {
-            c = task;
-        } else {
-            c = new ThreadContext(t);
+            return task;            // a subtask: a field read, no thread-local lookup and no thread-local map
         }
-        CURRENT.set(c);
+        Context c = CURRENT.get();
+        if (c == null) {
+            c = new ThreadContext(t);
+            CURRENT.set(c);
+        }
         return c;
     }
 

@@ -403,14 +403,14 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
             Thread.interrupted();      // entering while cancelled: the body runs undisturbed
         }
         String enclosing = this.sectionName;
-        this.sectionName = sectionName;
+        SECTION_NAME.setRelease(this, sectionName);     // read by diagnostics only: no fence needed
         return new CriticalSection(this, depth, sectionName, enclosing);
     }
 
     @Override
     void exitCritical(CriticalSection section) {
         section.checkInnermost(criticalDepth());
-        sectionName = section.enclosingName;
+        SECTION_NAME.setRelease(this, section.enclosingName);
         int s = (int) STATE.getAndAdd(this, -DEPTH_UNIT) - DEPTH_UNIT;
         int newDepth = (s & DEPTH_MASK) >>> DEPTH_SHIFT;
         afterSectionExit(newDepth);
@@ -576,6 +576,7 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
 
     // VarHandle mechanics
     private static final VarHandle STATE;
+    private static final VarHandle SECTION_NAME;
     private static final VarHandle RESULT;
     private static final VarHandle REGISTRATIONS;
     private static final VarHandle CLOSE_FAILURES;
@@ -584,6 +585,7 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(Task.class, "state", int.class);
+            SECTION_NAME = l.findVarHandle(Task.class, "sectionName", String.class);
             RESULT = l.findVarHandle(Task.class, "result", Object.class);
             REGISTRATIONS = l.findVarHandle(Task.class, "registrations", Set.class);
             CLOSE_FAILURES = l.findVarHandle(Task.class, "closeFailures", Queue.class);
