@@ -78,7 +78,12 @@ public final class Cancellation {
      * {@code false}. Outside any task, it returns the thread's interrupt status (without clearing
      * it).
      *
-     * <p>Costs a thread-local read and a volatile read; cheap enough for a tight loop.
+     * <p>It reads {@code true} as soon as the task's own scope is cancelled, before the
+     * cancellation has interrupted the task. A cancellation of a scope further up reaches the
+     * scopes below it subtask by subtask (closing each subtask's {@link #onCancel onCancel}
+     * resources on the way), so it is seen there a moment later.
+     *
+     * <p>Costs a lookup of the current task and two volatile reads; cheap enough for a tight loop.
      *
      * @return whether cancellation was requested
      */

@@ -266,7 +266,7 @@ final class Flock {
         Thread t;
         try {
             t = factory.newThread(task);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {    // as for Thread.start() below: an Error too (OOME: no native thread)
             throw new RejectedExecutionException("the thread factory of scope '" + name + "' threw " + e
                     + " for subtask " + task.name(), e);
         }
@@ -315,8 +315,10 @@ final class Flock {
     void taskDone(Task task) {
         try {
             if (task.lifecycle() == Task.FAILED) {
+                // Recorded, then phase read; join() writes phase, then reads the records (outcome): a
+                // failure is attached to join's exception, or reported here as late, or both.
                 recordFailure(task.failure());
-                if (phase == CLOSED || abandoned) {
+                if (phase != OPEN || abandoned) {
                     Reports.lateFailure(this, task);
                 }
             }

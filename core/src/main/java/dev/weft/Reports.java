@@ -54,8 +54,10 @@ final class Reports {
     }
 
     static void lateFailure(Flock f, Task t) {
+        String when = f.abandoned ? "its scope was abandoned"
+                : f.phase == Flock.CLOSED ? "its scope was closed" : "join() of its scope had returned";
         report(System.Logger.Level.WARNING, "late-failure", "subtask " + t.label()
-                + " failed after its scope was " + (f.abandoned ? "abandoned" : "closed") + ": " + t.failure(), t.failure());
+                + " failed after " + when + ": " + t.failure(), t.failure());
     }
 
     static void closeFailuresAfterSuccess(Task t, Queue<Throwable> failures) {

@@ -246,7 +246,8 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
                 term = SUCCESS;
                 result = value;
             } else {
-                term = ((s & CANCEL_REQUESTED) != 0 && causedByCancellation(ex)) ? CANCELLED : FAILED;
+                boolean cancelled = (s & CANCEL_REQUESTED) != 0 || flock.reason != null;
+                term = cancelled && causedByCancellation(ex) ? CANCELLED : FAILED;
                 result = ex;
             }
             // Keep INTERRUPTING (its canceller clears it) and CANCEL_REQUESTED; drop the depth.
@@ -346,9 +347,15 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         return (state & CANCEL_REQUESTED) != 0;
     }
 
+    /**
+     * Marked, or its scope cancelled and the canceller not here yet (it marks the subtasks one by one,
+     * closing each one's resources on the way): once {@code scope.isCancelled()} reads true, so does
+     * {@link Cancellation#isRequested()} in every subtask of the scope. False inside a section.
+     */
     @Override
     boolean cancellationRequested() {
-        return (state & (CANCEL_REQUESTED | DEPTH_MASK)) == CANCEL_REQUESTED;
+        int s = state;
+        return (s & DEPTH_MASK) == 0 && ((s & CANCEL_REQUESTED) != 0 || flock.reason != null);
     }
 
     @Override

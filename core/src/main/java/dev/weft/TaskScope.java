@@ -256,7 +256,10 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * {@link #close()}). Every
      * failure recorded until then that is not already the cause is attached to the thrown
      * exception as {@linkplain Throwable#getSuppressed() suppressed}. A failure that was caused by
-     * the cancellation (the subtask ended {@link Subtask.State#CANCELLED CANCELLED}) is not.
+     * the cancellation (the subtask ended {@link Subtask.State#CANCELLED CANCELLED}) is not. A
+     * subtask that fails after {@code join} returned or threw (it stopped waiting for it) is
+     * reported through {@code System.Logger} {@code "dev.weft"}, like a straggler that fails after
+     * {@code close()}: no failure is lost.
      *
      * <p>After {@code join} returns or throws (other than {@code InterruptedException}), the scope
      * accepts no more forks. {@code join} may be called again only after it threw
