@@ -59,6 +59,8 @@ final class Flock {
 
     final long id;
     final String name;
+    /** {@code name + "#"}: the start of every subtask thread's name, concatenated once. */
+    private final String threadNamePrefix;
     final Thread owner;
     final Context ownerContext;
     /** The scope the owner opened just before this one and has not closed, or null. */
@@ -128,6 +130,7 @@ final class Flock {
     Flock(TaskScope.Joiner<Object, Object> joiner, Config config, Context ctx, Throwable openSite) {
         this.id = IDS.incrementAndGet();
         this.name = config.name() != null ? config.name() : "scope-" + id;
+        this.threadNamePrefix = this.name + "#";
         this.owner = Thread.currentThread();
         this.ownerContext = ctx;
         this.enclosing = ctx.innermost;
@@ -254,14 +257,18 @@ final class Flock {
         return task;
     }
 
+    /**
+     * The name of the thread of {@code task} when the scope made it: {@code scope#index} or
+     * {@code scope#index:name}.
+     */
+    String threadName(Task task) {
+        return task.name != null ? threadNamePrefix + task.index + ":" + task.name : threadNamePrefix + task.index;
+    }
+
     private Thread newThread(Task task) {
         if (factory == null) {
-            // Named by the builder, not by setName (which synchronizes): as cheap as an unnamed thread.
-            Thread t = Thread.ofVirtual()
-                    .name(task.name != null ? name + "#" + task.index + ":" + task.name : name + "#" + task.index)
-                    .unstarted(task);
-            t.setUncaughtExceptionHandler(task);
-            return t;
+            // Named by the builder, not by setName (which synchronizes); the prefix is concatenated once.
+            return Thread.ofVirtual().name(threadName(task)).uncaughtExceptionHandler(task).unstarted(task);
         }
         Thread t;
         try {

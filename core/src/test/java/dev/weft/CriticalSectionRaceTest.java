@@ -1,5 +1,7 @@
 package dev.weft;
 
+import static dev.weft.TestSupport.checkThrows;
+import static dev.weft.TestSupport.spin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.TaskScope.Joiner;
@@ -196,20 +198,7 @@ class CriticalSectionRaceTest {
         }
     }
 
-    private static boolean checkThrows() {
-        try {
-            Cancellation.check();
-            return false;
-        } catch (CancelledException e) {
-            return true;
-        }
-    }
 
-    private static void spin(int n) {
-        for (int i = 0; i < n; i++) {
-            Thread.onSpinWait();
-        }
-    }
 
     /** Spins (then yields) until {@code condition} holds; the test's timeout bounds it. */
     private static void await(BooleanSupplier condition) {

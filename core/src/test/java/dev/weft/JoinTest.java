@@ -139,16 +139,7 @@ class JoinTest {
         var release = new CountDownLatch(1);
         var interrupted = new CountDownLatch(1);
         try (var scope = TaskScope.open(Joiner.awaitAll(), c -> c.withGrace(Duration.ofMillis(300)))) {
-            Subtask<Object> stubborn = scope.fork(() -> {
-                for (;;) {
-                    try {
-                        release.await();
-                        return "released";
-                    } catch (InterruptedException e) {
-                        interrupted.countDown();           // ignore it and keep waiting
-                    }
-                }
-            });
+            Subtask<Object> stubborn = scope.fork(() -> TestSupport.ignoreInterruptsUntil(release, interrupted));
             TestSupport.awaitBlocked(stubborn);
             scope.cancel();
             assertThatThrownBy(scope::join).isInstanceOf(CancelledException.class);
@@ -167,16 +158,7 @@ class JoinTest {
         var ignoredInterrupt = new CountDownLatch(1);
         Thread owner = Thread.currentThread();
         try (var scope = TaskScope.open(Joiner.awaitAll())) {
-            Subtask<Object> stubborn = scope.fork(() -> {
-                for (;;) {
-                    try {
-                        release.await();
-                        return "released";
-                    } catch (InterruptedException e) {
-                        ignoredInterrupt.countDown();
-                    }
-                }
-            });
+            Subtask<Object> stubborn = scope.fork(() -> TestSupport.ignoreInterruptsUntil(release, ignoredInterrupt));
             TestSupport.awaitBlocked(stubborn);
             scope.cancel();
             await(ignoredInterrupt);

@@ -4,6 +4,8 @@ import static dev.weft.TaskScope.Subtask.State.CANCELLED;
 import static dev.weft.TaskScope.Subtask.State.FAILED;
 import static dev.weft.TaskScope.Subtask.State.RUNNING;
 import static dev.weft.TaskScope.Subtask.State.SUCCESS;
+import static dev.weft.TestSupport.checkThrows;
+import static dev.weft.TestSupport.spin;
 
 import dev.weft.StressPlan.Chaos;
 import dev.weft.StressPlan.JoinerKind;
@@ -1025,20 +1027,7 @@ final class StressRun {
         violations.accept("tree " + tree.seed + ": " + message);
     }
 
-    private static boolean checkThrows() {
-        try {
-            Cancellation.check();
-            return false;
-        } catch (CancelledException e) {
-            return true;
-        }
-    }
 
-    private static void spin(int n) {
-        for (int i = 0; i < n; i++) {
-            Thread.onSpinWait();
-        }
-    }
 
     private static String suppressedOf(Throwable t) {
         return t.getSuppressed().length == 0 ? "" : " suppressed " + List.of(t.getSuppressed());

@@ -41,6 +41,38 @@ final class TestSupport {
     }
 
     /** Awaits {@code latch} for at most {@link #WAIT}; fails if it was not released by then. */
+    /** Whether {@link Cancellation#check()} throws on this thread now. */
+    static boolean checkThrows() {
+        try {
+            Cancellation.check();
+            return false;
+        } catch (CancelledException e) {
+            return true;
+        }
+    }
+
+    /** Busy-waits {@code n} spin hints: a random delay that does not leave the carrier. */
+    static void spin(int n) {
+        for (int i = 0; i < n; i++) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * A subtask body that ignores interrupts: it waits for {@code release}, counting down
+     * {@code interrupted} each time it is interrupted, then returns "released".
+     */
+    static String ignoreInterruptsUntil(CountDownLatch release, CountDownLatch interrupted) {
+        for (;;) {
+            try {
+                release.await();
+                return "released";
+            } catch (InterruptedException e) {
+                interrupted.countDown();           // ignore it and keep waiting
+            }
+        }
+    }
+
     static void await(CountDownLatch latch) throws InterruptedException {
         if (!latch.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError("latch not released within " + WAIT + ": " + latch);

@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * the same group. Then the DESIGN.md targets, each met or not met, from the same numbers.
  *
  * <p>{@code java -cp benchmarks.jar dev.weft.jmh.Compare [-o table.txt] results.json...} (or
- * {@code jmh/run.sh --class dev.weft.jmh.Compare ...}); several files are merged. JDK-only: a small
+ * {@code jmh/run.sh --class dev.weft.jmh.Compare ...}); several files are merged, and rows of the same benchmark, parameters and peer found in several files (an interleaved run, {@code jmh/interleave.sh}) are pooled into one. JDK-only: a small
  * JSON reader is included.
  */
 public final class Compare {
@@ -27,7 +27,7 @@ public final class Compare {
     }
 
     /** One line of a table: a peer (or a benchmark method, for classes without peers). */
-    record Row(String label, double median, double error, int samples, String unit) {
+    record Row(String label, double median, double error, int samples, String unit, double[] raw) {
         boolean isWeft() {
             return label.toUpperCase(Locale.ROOT).startsWith("WEFT");
         }
@@ -35,6 +35,26 @@ public final class Compare {
 
     /** Rows that differ only by peer: same benchmark, same other parameters. */
     record Group(String title, List<Row> rows) {
+        /**
+         * Adds {@code r}, or pools it with the row of the same label from another file (an
+         * interleaved run: one fork per peer per round): the samples are merged, the median is
+         * that of all of them, and the error is recomputed the way JMH computes it (half-width of
+         * the 99.9% confidence interval of the mean, Student's t).
+         */
+        void add(Row r) {
+            for (int i = 0; i < rows.size(); i++) {
+                Row old = rows.get(i);
+                if (old.label.equals(r.label) && old.raw.length > 0 && r.raw.length > 0) {
+                    double[] all = new double[old.raw.length + r.raw.length];
+                    System.arraycopy(old.raw, 0, all, 0, old.raw.length);
+                    System.arraycopy(r.raw, 0, all, old.raw.length, r.raw.length);
+                    rows.set(i, new Row(r.label, median(all), error999(all), all.length, r.unit, all));
+                    return;
+                }
+            }
+            rows.add(r);
+        }
+
         Row row(String label) {
             for (Row r : rows) {
                 if (r.label.equals(label)) {
@@ -98,13 +118,13 @@ public final class Compare {
                 for (String k : perChild) {
                     String title = benchmark + ":" + k + suffix;
                     groups.computeIfAbsent(title, t -> new Group(t, new ArrayList<>()))
-                            .rows.add(row(label, asMap(secondary.get(k)), "B/child"));
+                            .add(row(label, asMap(secondary.get(k)), "B/child"));
                 }
                 continue;
             }
             String title = (peer == null ? cls : benchmark) + suffix;
             Group g = groups.computeIfAbsent(title, t -> new Group(t, new ArrayList<>()));
-            g.rows.add(row(label, asMap(r.get("primaryMetric")), null));
+            g.add(row(label, asMap(r.get("primaryMetric")), null));
             if (peer == null) {                       // a @Group benchmark: one row per thread role
                 for (Map.Entry<String, Object> e : secondary.entrySet()) {
                     g.rows.add(row(label + ":" + e.getKey(), asMap(e.getValue()), null));
@@ -117,15 +137,53 @@ public final class Compare {
     private static Row row(String label, Map<String, Object> metric, String unit) {
         Map<String, Object> pct = metric.get("scorePercentiles") == null ? Map.of() : asMap(metric.get("scorePercentiles"));
         double median = pct.containsKey("50.0") ? num(pct.get("50.0")) : num(metric.get("score"));
-        int samples = 0;
+        List<Double> samples = new ArrayList<>();
         Object raw = metric.get("rawData");
         if (raw != null) {
             for (Object fork : asList(raw)) {
-                samples += asList(fork).size();
+                for (Object v : asList(fork)) {
+                    samples.add(num(v));
+                }
             }
         }
-        return new Row(label, median, num(metric.get("scoreError")), samples,
-                unit != null ? unit : (String) metric.get("scoreUnit"));
+        double[] values = samples.stream().mapToDouble(Double::doubleValue).toArray();
+        return new Row(label, median, num(metric.get("scoreError")), values.length,
+                unit != null ? unit : (String) metric.get("scoreUnit"), values);
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    /**
+     * Half-width of the 99.9% confidence interval of the mean, as JMH reports it; Student's t
+     * quantile from the Cornish-Fisher expansion around the normal one (within 1% for 10 or more
+     * samples). NaN below 2 samples.
+     */
+    static double error999(double[] v) {
+        int n = v.length;
+        if (n < 2) {
+            return Double.NaN;
+        }
+        double mean = 0;
+        for (double x : v) {
+            mean += x;
+        }
+        mean /= n;
+        double ss = 0;
+        for (double x : v) {
+            ss += (x - mean) * (x - mean);
+        }
+        double sd = Math.sqrt(ss / (n - 1));
+        double z = 3.2905267;                         // the normal 0.9995 quantile
+        double df = n - 1;
+        double t = z + (z * z * z + z) / (4 * df)
+                + (5 * Math.pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * df * df)
+                + (3 * Math.pow(z, 7) + 19 * Math.pow(z, 5) + 17 * z * z * z - 15 * z) / (384 * df * df * df);
+        return t * sd / Math.sqrt(n);
     }
 
     // ---------------------------------------------------------------------------------------
