@@ -127,7 +127,11 @@ class LoadSoakTest {
                 scopes.sum(), millis, scopes.sum() * 1000.0 / millis, maxRoots.get(), maxLingering.get(),
                 firstHeap >> 10, finalHeap >> 10);
         assertThat(failure.get()).as("an owner failed").isNull();
-        assertThat(scopes.sum()).isGreaterThanOrEqualTo(seconds * rate * 9 / 10);
+        // The long version proves the rate (9/10 of it, paced); the short one, run by CI on a shared
+        // machine, proves the absence of growth at whatever rate the machine gives, so it only asks
+        // that the soak did real work (a quarter of the rate): throughput is not a unit-test target.
+        long floor = Reliability.isLong() ? seconds * rate * 9 / 10 : seconds * rate / 4;
+        assertThat(scopes.sum()).as("scopes opened and closed (paced at %d a second)", rate).isGreaterThanOrEqualTo(floor);
         assertThat(maxRoots.get()).as("open roots at any time").isLessThanOrEqualTo(owners);
         assertThat(maxLingering.get()).isZero();
         assertThat(finalHeap - firstHeap).as("heap growth over the soak").isLessThan(SOAK_HEAP_SLACK);
