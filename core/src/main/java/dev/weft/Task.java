@@ -246,8 +246,7 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
                 term = SUCCESS;
                 result = value;
             } else {
-                boolean cancelled = (s & CANCEL_REQUESTED) != 0 || flock.reason != null;
-                term = cancelled && causedByCancellation(ex) ? CANCELLED : FAILED;
+                term = cancelled(s) && causedByCancellation(ex) ? CANCELLED : FAILED;
                 result = ex;
             }
             // Keep INTERRUPTING (its canceller clears it) and CANCEL_REQUESTED; drop the depth.
@@ -348,14 +347,21 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
     }
 
     /**
-     * Marked, or its scope cancelled and the canceller not here yet (it marks the subtasks one by one,
-     * closing each one's resources on the way): once {@code scope.isCancelled()} reads true, so does
-     * {@link Cancellation#isRequested()} in every subtask of the scope. False inside a section.
+     * Whether this subtask counts as cancelled, given its state word {@code s}: marked, or its scope
+     * cancelled and the canceller not here yet (it marks the subtasks one by one, closing each one's
+     * resources on the way). So once {@code scope.isCancelled()} reads true, so does
+     * {@link Cancellation#isRequested()} in every subtask of the scope, and a cancellation-caused
+     * exception ends the subtask CANCELLED.
      */
+    private boolean cancelled(int s) {
+        return (s & CANCEL_REQUESTED) != 0 || flock.reason != null;
+    }
+
+    /** Cancelled ({@link #cancelled}) and not inside a critical section. */
     @Override
     boolean cancellationRequested() {
         int s = state;
-        return (s & DEPTH_MASK) == 0 && ((s & CANCEL_REQUESTED) != 0 || flock.reason != null);
+        return (s & DEPTH_MASK) == 0 && cancelled(s);
     }
 
     @Override
