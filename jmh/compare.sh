@@ -17,15 +17,14 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 start=$(date +%s)
 files=()
 
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
 part() {  # part <name> <JMH arguments...>
   local name="$1"; shift
   local json="$results/$stamp-$name.json"
   echo "== $name: $*" >&2
-  "$here/run.sh" "$@" -foe true -rf json -rff "$json" > "$logs/$stamp-$name.log" 2>&1 || {
-    tail -n 40 "$logs/$stamp-$name.log" >&2
-    echo "compare.sh: part '$name' failed (log: $logs/$stamp-$name.log)" >&2
-    exit 1
-  }
+  jmh_run "compare.sh: part '$name'" "$json" "$logs/$stamp-$name.log" "$@"
   files+=("$json")
 }
 

@@ -23,15 +23,14 @@ start=$(date +%s)
 files=()
 n=0
 
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
 fork() {  # fork <label> <JMH arguments...>: one JMH run, its JSON kept for the table
   local label="$1"; shift
   n=$((n + 1))
   local json="$results/$stamp-interleaved-$(printf %03d $n)-$label.json"
-  "$here/run.sh" "$@" -foe true -rf json -rff "$json" > "$logs/$stamp-$n-$label.log" 2>&1 || {
-    tail -n 40 "$logs/$stamp-$n-$label.log" >&2
-    echo "interleave.sh: run '$label' failed (log: $logs/$stamp-$n-$label.log)" >&2
-    exit 1
-  }
+  jmh_run "interleave.sh: run '$label'" "$json" "$logs/$stamp-$n-$label.log" "$@"
   files+=("$json")
 }
 
