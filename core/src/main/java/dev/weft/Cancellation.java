@@ -16,8 +16,19 @@ import java.util.concurrent.Callable;
  * loop that used to poll a hand-made {@code volatile boolean running} asks the state instead:
  * {@snippet :
  * scope.fork(() -> {
- *     while (!Cancellation.isRequested()) {      // a thread-local read and a volatile read
- *         step();
+ *     while (!Cancellation.isRequested()) {      // a field read and two volatile reads
+ *         step();                                // CPU work: no blocking call inside
+ *     }
+ *     return summary();                          // runs: the loop ends cleanly
+ * });
+ * }
+ * A loop that waits between steps waits with {@link #await(Duration)}, which returns {@code true}
+ * on cancellation instead of throwing, so the code after the loop still runs (a
+ * {@code Thread.sleep} there would end the task with {@code InterruptedException} instead):
+ * {@snippet :
+ * scope.fork(() -> {
+ *     while (!Cancellation.await(Duration.ofSeconds(1))) {   // TensorFlow's coord.wait_for_stop(1)
+ *         checkpoint();
  *     }
  *     return summary();
  * });
@@ -80,8 +91,8 @@ public final class Cancellation {
      *
      * <p>It reads {@code true} as soon as the task's own scope is cancelled, before the
      * cancellation has interrupted the task. A cancellation of a scope further up reaches the
-     * scopes below it subtask by subtask (closing each subtask's {@link #onCancel onCancel}
-     * resources on the way), so it is seen there a moment later.
+     * scopes below it subtask by subtask (it only marks and interrupts on the way), so it is seen
+     * there a moment later.
      *
      * <p>Costs a lookup of the current task and two volatile reads; cheap enough for a tight loop.
      *
@@ -102,6 +113,70 @@ public final class Cancellation {
         Context c = Context.current();
         if (c.cancellationRequested()) {
             throw c.newCancelledException();
+        }
+    }
+
+    /**
+     * Waits until a cancellation is requested or {@code timeout} passes: returns {@code true} as
+     * soon as {@link #isRequested()} is true, {@code false} when the time is up. It never throws on
+     * cancellation, and it works in both modes: a cancellation wakes it whether the scope
+     * interrupts or is {@linkplain TaskScope.Configuration#withInterrupts cooperative}. It is
+     * TensorFlow's {@code coord.wait_for_stop(timeout)} and Python's {@code Event.wait(timeout)}:
+     * {@snippet :
+     * while (!Cancellation.await(interval)) {    // a periodic worker that stops cleanly
+     *     work();
+     * }
+     * }
+     * <ul>
+     *   <li>Inside a critical section it is shielded, like {@link #isRequested()}: it waits for the
+     *       whole timeout.</li>
+     *   <li>Outside any task it waits for the thread to be interrupted (then returns {@code true}).</li>
+     *   <li>It does not clear the interrupt status. An interrupt that is not a cancellation (from
+     *       code other than Weft, inside a task) does not end the wait; the status is kept and is
+     *       set again when it returns.</li>
+     *   <li>A zero or negative timeout only checks, like {@link #isRequested()}.</li>
+     * </ul>
+     *
+     * @param timeout the longest time to wait
+     * @return {@code true} if a cancellation was requested, {@code false} if the time ran out
+     * @throws NullPointerException if {@code timeout} is null
+     */
+    public static boolean await(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        Context c = Context.current();
+        if (c.cancellationRequested()) {
+            return true;
+        }
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException e) {
+            nanos = timeout.isNegative() ? 0 : Long.MAX_VALUE;
+        }
+        if (nanos <= 0) {
+            return false;
+        }
+        long end = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 4);
+        boolean foreignInterrupt = false;
+        try {
+            for (;;) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return c.cancellationRequested();
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(Cancellation.class, left);
+                if (c.cancellationRequested()) {
+                    return true;
+                }
+                if (Thread.interrupted()) {
+                    // Not a cancellation (or a shielded one): keep it for later, and do not spin on it.
+                    foreignInterrupt = true;
+                }
+            }
+        } finally {
+            if (foreignInterrupt) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -140,24 +215,32 @@ public final class Cancellation {
      *
      * <p>Guarantees:
      * <ul>
-     *   <li>When the task is cancelled, the resource is closed exactly once, by the cancelling
-     *       thread, unless it was unregistered first.</li>
-     *   <li>If the task is already cancelled, the resource is closed before this method returns
-     *       (unless the task is inside a critical section; see below).</li>
+     *   <li>When the task is cancelled, the resource is closed exactly once, unless it was
+     *       unregistered first. The canceller interrupts the task first, then hands the close over
+     *       to a Weft closer thread (a platform daemon thread named {@code weft-oncancel-n}); the
+     *       canceller itself never runs {@code close()}, so a slow or blocking {@code close()}
+     *       delays nothing but itself. {@link TaskScope#close()} waits for the close within the
+     *       scope's grace period; a close still running when it ends is named in the
+     *       {@link GracePeriodExceededException} ("onCancel close of ...").</li>
+     *   <li>If the task is already cancelled, the resource is closed before this method returns,
+     *       on the calling thread (unless the task is inside a critical section; see below).</li>
      *   <li>Inside a critical section, closing is deferred, like interrupts: the resource is
      *       closed when the outermost section ends, if the task was cancelled meanwhile.</li>
      *   <li>{@link Registration#close()} unregisters the resource without closing it. Once it
      *       returns, cancellation will not close the resource; if a close by cancellation had
-     *       already begun, it waits for that close to finish.</li>
+     *       already begun on another thread, it waits for that close to finish. Called from the
+     *       resource's own {@code close()}, it returns at once.</li>
+     *   <li>{@code resource.close()} may re-enter Weft: unregister itself, enter a critical
+     *       section, cancel its own scope.</li>
      *   <li>An exception thrown by {@code resource.close()} is never thrown into the canceller. It
-     *       is attached as suppressed to the exception the task ends with, or, if the task
-     *       succeeds, reported through {@code System.Logger} {@code "dev.weft"}.</li>
+     *       joins the scope's failures: it is attached as suppressed to the exception
+     *       {@link TaskScope#join()} or {@link TaskScope#close()} throws, or, if neither throws,
+     *       reported through {@code System.Logger} {@code "dev.weft"}; never dropped, even when the
+     *       task succeeds.</li>
      *   <li>After the cancellation closed a resource, an {@link java.io.IOException} the task ends
      *       with counts as caused by the cancellation: the subtask is
      *       {@link TaskScope.Subtask.State#CANCELLED CANCELLED}.</li>
      * </ul>
-     * {@code resource.close()} runs on the cancelling thread, so it should be quick, as closing a
-     * socket, a stream or a statement is.
      *
      * @param resource the resource to close on cancellation
      * @return a registration; closing it unregisters the resource
@@ -175,7 +258,7 @@ public final class Cancellation {
     }
 
     /**
-     * Enters an unnamed critical section. Same as {@code critical(null)}.
+     * Enters an unnamed critical section. Same as {@code critical((String) null)}.
      *
      * @return the section, to close on the same thread
      * @see #critical(String)

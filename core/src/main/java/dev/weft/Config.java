@@ -13,30 +13,32 @@ import java.util.concurrent.ThreadFactory;
  * @param timeout the timeout, or {@code null}; exclusive with {@code deadline}
  * @param deadline the deadline, or {@code null}; exclusive with {@code timeout}
  * @param grace the grace period, or {@code null} for unbounded
+ * @param interrupts whether cancellation interrupts, or {@code null} to inherit (default {@code true})
  */
-record Config(String name, ThreadFactory threadFactory, Duration timeout, Instant deadline, Duration grace)
+record Config(String name, ThreadFactory threadFactory, Duration timeout, Instant deadline, Duration grace,
+              Boolean interrupts)
         implements TaskScope.Configuration {
 
-    static final Config DEFAULT = new Config(null, null, null, null, null);
+    static final Config DEFAULT = new Config(null, null, null, null, null, null);
 
     @Override
     public Config withName(String name) {
-        return new Config(Objects.requireNonNull(name, "name"), threadFactory, timeout, deadline, grace);
+        return new Config(Objects.requireNonNull(name, "name"), threadFactory, timeout, deadline, grace, interrupts);
     }
 
     @Override
     public Config withThreadFactory(ThreadFactory threadFactory) {
-        return new Config(name, Objects.requireNonNull(threadFactory, "threadFactory"), timeout, deadline, grace);
+        return new Config(name, Objects.requireNonNull(threadFactory, "threadFactory"), timeout, deadline, grace, interrupts);
     }
 
     @Override
     public Config withTimeout(Duration timeout) {
-        return new Config(name, threadFactory, Objects.requireNonNull(timeout, "timeout"), null, grace);
+        return new Config(name, threadFactory, Objects.requireNonNull(timeout, "timeout"), null, grace, interrupts);
     }
 
     @Override
     public Config withDeadline(Instant deadline) {
-        return new Config(name, threadFactory, null, Objects.requireNonNull(deadline, "deadline"), grace);
+        return new Config(name, threadFactory, null, Objects.requireNonNull(deadline, "deadline"), grace, interrupts);
     }
 
     @Override
@@ -45,7 +47,12 @@ record Config(String name, ThreadFactory threadFactory, Duration timeout, Instan
         if (grace.isNegative()) {
             throw new IllegalArgumentException("grace must not be negative: " + grace);
         }
-        return new Config(name, threadFactory, timeout, deadline, grace);
+        return new Config(name, threadFactory, timeout, deadline, grace, interrupts);
+    }
+
+    @Override
+    public Config withInterrupts(boolean interrupts) {
+        return new Config(name, threadFactory, timeout, deadline, grace, interrupts);
     }
 
     /** Returns the grace period in nanoseconds, saturated; {@link Long#MAX_VALUE} when unbounded. */
@@ -66,6 +73,7 @@ record Config(String name, ThreadFactory threadFactory, Duration timeout, Instan
                 + ", threadFactory=" + (threadFactory == null ? "virtual" : threadFactory)
                 + (timeout != null ? ", timeout=" + timeout : "")
                 + (deadline != null ? ", deadline=" + deadline : "")
-                + ", grace=" + (grace == null ? "unbounded" : grace) + "]";
+                + ", grace=" + (grace == null ? "unbounded" : grace)
+                + (interrupts != null ? ", interrupts=" + interrupts : "") + "]";
     }
 }

@@ -35,18 +35,28 @@ abstract sealed class Context permits Task, ThreadContext {
     volatile Flock outermost;
 
     /**
-     * Returns the current thread's context: a thread-local read once bootstrapped.
+     * Returns the current thread's context. A subtask's thread finds its task in its
+     * uncaught-exception-handler slot (a field read); any other thread gets its context from a
+     * thread-local, created on first use.
+     *
+     * <p>If code inside a subtask replaced the thread's handler, the slot no longer leads to the
+     * task: the first lookup then searches the live scope tree for the task that owns this thread
+     * (once per thread; it runs only for a thread that has a handler of its own) and keeps the
+     * answer in the thread-local, so the task stays visible to {@link Cancellation}.
      *
      * @return the context, never null
      */
     static Context current() {
         Thread t = Thread.currentThread();
-        if (t.getUncaughtExceptionHandler() instanceof Task task && task.thread == t) {
-            return task;            // a subtask: a field read, no thread-local lookup and no thread-local map
+        if (t.getUncaughtExceptionHandler() instanceof Task.Body b && b.task.thread == t) {
+            return b.task;          // a subtask: a field read, no thread-local lookup and no thread-local map
         }
         Context c = CURRENT.get();
         if (c == null) {
-            c = new ThreadContext(t);
+            c = t.getUncaughtExceptionHandler() != t.getThreadGroup() ? TreeWalk.taskOf(t) : null;
+            if (c == null) {
+                c = new ThreadContext(t);
+            }
             CURRENT.set(c);
         }
         return c;
@@ -73,11 +83,14 @@ abstract sealed class Context permits Task, ThreadContext {
     /** Leaves the given section, which must be the innermost one, on this (the current) thread. */
     abstract void exitCritical(CriticalSection section);
 
+    /** Whether Weft interrupts this thread to deliver a cancellation (false in a cooperative scope). */
+    abstract boolean interruptsEnabled();
+
     /**
      * Returns the reason to give a scope this thread owns when a cancellation of the thread's task
      * reaches it, or null if the task is not cancelled (or this is not a task).
      */
-    abstract Flock.Reason cancellationReasonForScopes();
+    abstract Reason cancellationReasonForScopes();
 
     /**
      * Links a newly opened scope as the innermost of this thread's chain, then gives it any
@@ -93,12 +106,12 @@ abstract sealed class Context permits Task, ThreadContext {
         }
         innermost = f;
         if (e != null) {
-            Flock.Reason r = e.reason;
+            Reason r = e.reason;
             if (r != null && !e.abandoned && f.openedAtDepth <= e.openedAtDepth) {
-                f.cancel(Flock.Reason.upstream(e, r));
+                f.cancel(Reason.enclosing(e.name, r));
             }
         } else if (f.openedAtDepth == 0) {
-            Flock.Reason r = cancellationReasonForScopes();
+            Reason r = cancellationReasonForScopes();
             if (r != null) {
                 f.cancel(r);
             }
@@ -133,6 +146,9 @@ abstract sealed class Context permits Task, ThreadContext {
             } else {
                 outermost = null;
             }
+            if (a.root) {
+                Registry.removeRoot(a);     // kept registered while scopes opened inside it were open
+            }
         }
     }
 
@@ -157,15 +173,15 @@ abstract sealed class Context permits Task, ThreadContext {
         // Every owned scope is now outside any section: a cancelled task cancels its outermost
         // scope, and a cancelled scope its inner one (Flock#cancel cascades, but a scope that was
         // shielded when its parent was cancelled must be reached here).
-        Flock.Reason r = cancellationReasonForScopes();
+        Reason r = cancellationReasonForScopes();
         if (r != null) {
             f.cancel(r);
         }
         for (Flock s = f; s != null; s = s.inner) {
             Flock in = s.inner;
-            Flock.Reason sr = s.reason;
+            Reason sr = s.reason;
             if (in != null && sr != null && !s.abandoned) {
-                in.cancel(Flock.Reason.upstream(s, sr));
+                in.cancel(Reason.enclosing(s.name, sr));
             }
         }
     }

@@ -3,7 +3,6 @@ package dev.weft;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -32,7 +31,9 @@ final class Dumps {
     /** Most subtasks whose stack trace one dump takes. */
     static final int MAX_STACKS = 256;
     /** Identifies the JSON layout; bumped on incompatible changes. */
-    static final String JSON_FORMAT = "dev.weft.dump/1";
+    static final String JSON_FORMAT = "dev.weft.dump/2";
+    /** Deepest indentation of the text dump; deeper scopes say their depth instead, so the text grows linearly with depth. */
+    static final int MAX_INDENT = 16;
 
     // ---------------------------------------------------------------------------------------
     // The snapshot
@@ -50,6 +51,8 @@ final class Dumps {
      */
     record Snapshot(Instant at, long pid, int maxFrames, List<ScopeView> roots, List<ScopeView> lingering,
                     int running, List<Reports.Incident> incidents) {
+        // roots and lingering are flat: each top-level scope is followed by the scopes below it
+        // (depth > 0), parents before children.
     }
 
     /**
@@ -73,12 +76,18 @@ final class Dumps {
      * @param stragglersAtClose how many subtasks were still running when close() gave up, or null
      * @param tasks its running subtasks, in fork order
      * @param omittedTasks running subtasks not listed
-     * @param scopes the scope its owner opened inside it, if any
+     * @param parentId the id of the scope it hangs under, or null at the top
+     * @param parentTask the index of the subtask of the parent scope that opened it, or null when
+     *                   the parent scope's owner opened it (or it is at the top)
+     * @param depth its depth below the top-level scope it is listed under (0 at the top)
+     * @param indent its indentation level in the text dump: one more than its parent's when the
+     *               parent's owner opened it, two more (below the task's line) when a subtask did
      */
     record ScopeView(long id, String name, String phase, boolean root, String cancelKind, String cancelReason,
                      String cancelCause, boolean leaked, boolean lingering, ThreadView owner, long ageNanos,
                      Instant deadline, Long remainingNanos, Duration grace, int running, Integer stragglersAtClose,
-                     List<TaskView> tasks, int omittedTasks, List<ScopeView> scopes) {
+                     List<TaskView> tasks, int omittedTasks, Long parentId, Integer parentTask, int depth,
+                     int indent) {
     }
 
     /**
@@ -97,11 +106,10 @@ final class Dumps {
      * @param stack the top of its stack; empty when not taken
      * @param moreFrames frames below {@code stack} not included
      * @param stackOmitted whether the stack was not taken because of {@link #MAX_STACKS}
-     * @param scopes the scopes it opened
      */
     record TaskView(int index, String name, TaskScope.Subtask.State state, long ageNanos, boolean cancelRequested,
                     int criticalDepth, String section, ThreadView thread, String location, List<StackTraceElement> stack,
-                    int moreFrames, boolean stackOmitted, List<ScopeView> scopes) {
+                    int moreFrames, boolean stackOmitted) {
     }
 
     /**
@@ -115,7 +123,7 @@ final class Dumps {
     record ThreadView(String name, long id, boolean virtual, Thread.State state) {
 
         static ThreadView of(Thread t) {
-            return new ThreadView(t.getName(), t.threadId(), t.isVirtual(), t.getState());
+            return new ThreadView(t.getName().isEmpty() ? Names.thread(t) : t.getName(), t.threadId(), t.isVirtual(), t.getState());
         }
     }
 
@@ -136,25 +144,26 @@ final class Dumps {
         }
 
         Snapshot snapshot() {
-            List<Flock> roots = Registry.roots();
-            List<Flock> lingering = Registry.lingering();
-            Comparator<Flock> byId = Comparator.comparingLong(f -> f.id);
-            roots.sort(byId);
-            lingering.sort(byId);
-            List<ScopeView> r = new ArrayList<>(roots.size());
-            for (Flock f : roots) {
-                r.add(scope(f));
-            }
-            List<ScopeView> l = new ArrayList<>(lingering.size());
-            for (Flock f : lingering) {
-                l.add(scope(f));
+            List<ScopeView> r = new ArrayList<>();
+            List<ScopeView> l = new ArrayList<>();
+            boolean inLingering = false;
+            java.util.Map<Long, Integer> indents = new java.util.HashMap<>();
+            for (TreeWalk.Node n : TreeWalk.all()) {
+                if (n.depth() == 0) {
+                    inLingering = n.lingering();
+                }
+                int indent = n.parent() == null ? 0
+                        : indents.getOrDefault(n.parent().id, 0) + (n.parentTask() != null ? 2 : 1);
+                indents.put(n.flock().id, indent);
+                (inLingering ? l : r).add(scope(n, indent));
             }
             return new Snapshot(wallNow, ProcessHandle.current().pid(), maxFrames, List.copyOf(r), List.copyOf(l),
                     running, List.copyOf(Reports.recent()));
         }
 
-        private ScopeView scope(Flock f) {
-            Flock.Reason reason = f.reason;
+        private ScopeView scope(TreeWalk.Node n, int indent) {
+            Flock f = n.flock();
+            Reason reason = f.reason;
             Instant deadline = f.effectiveDeadline;
             Long remaining = deadline == null ? null : remainingNanos(deadline);
             List<GracePeriodExceededException.Straggler> stragglers = f.stragglers;
@@ -166,14 +175,14 @@ final class Dumps {
             for (int i = 0; i < listed; i++) {
                 tasks.add(task(all.get(i)));
             }
-            Flock inner = f.inner;
             return new ScopeView(f.id, f.name, phase(f.phase), f.root,
                     reason == null ? null : reason.kind().name().toLowerCase(Locale.ROOT),
-                    reason == null ? null : "scope '" + f.name + "' " + reason.text(),
+                    reason == null ? null : "scope '" + Names.escape(f.name) + "' " + reason.text(),
                     reason == null || reason.cause() == null ? null : reason.cause().toString(),
                     f.abandoned, f.lingering, ThreadView.of(f.owner), now - f.openedNanos, deadline, remaining,
                     f.grace, live, stragglers == null ? null : stragglers.size(), List.copyOf(tasks),
-                    all.size() - listed, inner == null ? List.of() : List.of(scope(inner)));
+                    all.size() - listed, n.parent() == null ? null : n.parent().id,
+                    n.parentTask() == null ? null : n.parentTask().index, n.depth(), indent);
         }
 
         private TaskView task(Task t) {
@@ -195,10 +204,8 @@ final class Dumps {
                 }
             }
             int depth = t.criticalDepth();
-            Flock nested = t.outermost;
             return new TaskView(t.index, t.name, t.state(), now - t.forkNanos, t.isCancelRequested(), depth,
-                    depth > 0 ? t.sectionName() : null, ThreadView.of(th), location, List.copyOf(stack), more, omitted,
-                    nested == null ? List.of() : List.of(scope(nested)));
+                    depth > 0 ? t.sectionName() : null, ThreadView.of(th), location, List.copyOf(stack), more, omitted);
         }
 
         private long remainingNanos(Instant deadline) {
@@ -232,12 +239,12 @@ final class Dumps {
                 .append(plural(s.lingering().size(), "scope", "scopes")).append(" with stragglers, ")
                 .append(plural(s.running(), "running subtask", "running subtasks")).append('\n');
         for (ScopeView v : s.roots()) {
-            scope(sb, v, 0);
+            scope(sb, v, v.indent());
         }
         if (!s.lingering().isEmpty()) {
             sb.append("stragglers (scopes closed or leaked while subtasks still run; Java cannot stop threads, they are listed until they end):\n");
             for (ScopeView v : s.lingering()) {
-                scope(sb, v, 1);
+                scope(sb, v, v.indent() + 1);
             }
         }
         if (!s.incidents().isEmpty()) {
@@ -252,14 +259,14 @@ final class Dumps {
     }
 
     private static void scope(StringBuilder sb, ScopeView v, int depth) {
-        indent(sb, depth).append("scope '").append(v.name()).append("' ").append(v.phase());
+        indent(sb, depth).append("scope '").append(Names.escape(v.name())).append("' ").append(v.phase());
         if (v.cancelKind() != null) {
             sb.append(", cancelled (").append(v.cancelKind()).append(')');
         }
         if (v.leaked()) {
             sb.append(", LEAKED");
         }
-        sb.append(", owner '").append(v.owner().name()).append("' ").append(v.owner().state())
+        sb.append(", owner '").append(Names.escape(v.owner().name())).append("' ").append(v.owner().state())
                 .append(", age ").append(human(v.ageNanos()));
         if (v.deadline() != null) {
             long left = v.remainingNanos();
@@ -271,10 +278,15 @@ final class Dumps {
         if (v.stragglersAtClose() != null) {
             sb.append(", ").append(plural(v.stragglersAtClose(), "straggler", "stragglers")).append(" at close");
         }
-        sb.append('\n');
+        sb.append(" [id ").append(v.id());
+        if (v.parentTask() != null) {
+            sb.append(", opened by task #").append(v.parentTask()).append(" of scope id ").append(v.parentId());
+        } else if (v.parentId() != null) {
+            sb.append(", inside scope id ").append(v.parentId());
+        }
+        sb.append("]\n");
         if (v.cancelReason() != null) {
-            indent(sb, depth + 1).append("reason: ");
-            appendIndented(sb, v.cancelReason(), "  ".repeat(depth + 2));
+            indent(sb, depth + 1).append("reason: ").append(Names.escape(v.cancelReason()));
             sb.append('\n');
         }
         for (TaskView t : v.tasks()) {
@@ -284,15 +296,12 @@ final class Dumps {
             indent(sb, depth + 1).append("... and ").append(v.omittedTasks()).append(" more running subtasks (at most ")
                     .append(MAX_TASKS_PER_SCOPE).append(" are listed per scope)\n");
         }
-        for (ScopeView in : v.scopes()) {
-            scope(sb, in, depth + 1);
-        }
     }
 
     private static void task(StringBuilder sb, TaskView t, int depth) {
         indent(sb, depth).append("task #").append(t.index());
         if (t.name() != null) {
-            sb.append(" '").append(t.name()).append('\'');
+            sb.append(" '").append(Names.escape(t.name())).append('\'');
         }
         sb.append(' ').append(t.state()).append(", age ").append(human(t.ageNanos()));
         if (t.location() != null) {
@@ -302,7 +311,7 @@ final class Dumps {
             sb.append(", cancel requested");
         }
         if (t.criticalDepth() > 0) {
-            sb.append(", in critical section").append(t.section() == null ? "" : " '" + t.section() + "'");
+            sb.append(", in critical section").append(t.section() == null ? "" : " '" + Names.escape(t.section()) + "'");
             if (t.criticalDepth() > 1) {
                 sb.append(" (depth ").append(t.criticalDepth()).append(')');
             }
@@ -311,7 +320,7 @@ final class Dumps {
             }
         }
         ThreadView th = t.thread();
-        sb.append(", thread '").append(th.name()).append("' ").append(th.state()).append('\n');
+        sb.append(", thread '").append(Names.escape(th.name())).append("' ").append(th.state()).append('\n');
         for (StackTraceElement e : t.stack()) {
             indent(sb, depth + 2).append("at ").append(e).append('\n');
         }
@@ -321,14 +330,15 @@ final class Dumps {
         if (t.stackOmitted()) {
             indent(sb, depth + 2).append("(stack not taken: at most ").append(MAX_STACKS).append(" per dump)\n");
         }
-        for (ScopeView in : t.scopes()) {
-            scope(sb, in, depth + 1);
-        }
     }
 
+    /** Indents by {@code depth}, at most {@link #MAX_INDENT} levels; deeper lines say their depth instead. */
     private static StringBuilder indent(StringBuilder sb, int depth) {
-        for (int i = 0; i < depth; i++) {
+        for (int i = 0, n = Math.min(depth, MAX_INDENT); i < n; i++) {
             sb.append("  ");
+        }
+        if (depth > MAX_INDENT) {
+            sb.append("[depth ").append(depth).append("] ");
         }
         return sb;
     }
@@ -387,14 +397,13 @@ final class Dumps {
                 .field("pid", s.pid())
                 .field("maxFrames", s.maxFrames())
                 .field("runningSubtasks", s.running());
-        w.name("roots").beginArray();
+        // Flat: one object per scope, with its parent's id, so that depth costs no nesting.
+        w.name("scopes").beginArray();
         for (ScopeView v : s.roots()) {
-            scope(w, v);
+            scope(w, v, v.depth() == 0 ? "root" : "nested");
         }
-        w.endArray();
-        w.name("lingering").beginArray();
         for (ScopeView v : s.lingering()) {
-            scope(w, v);
+            scope(w, v, v.depth() == 0 ? "lingering" : "nested");
         }
         w.endArray();
         w.name("incidents").beginArray();
@@ -411,9 +420,13 @@ final class Dumps {
         return sb.append('\n').toString();
     }
 
-    private static void scope(JsonWriter w, ScopeView v) {
+    private static void scope(JsonWriter w, ScopeView v, String listedAs) {
         w.beginObject()
                 .field("id", v.id())
+                .field("listedAs", listedAs)
+                .field("parent", v.parentId())
+                .field("parentTask", v.parentTask() == null ? null : Long.valueOf(v.parentTask()))
+                .field("depth", v.depth())
                 .field("name", v.name())
                 .field("phase", v.phase())
                 .field("root", v.root())
@@ -444,11 +457,6 @@ final class Dumps {
         }
         w.endArray();
         w.field("omittedTasks", v.omittedTasks());
-        w.name("scopes").beginArray();
-        for (ScopeView in : v.scopes()) {
-            scope(w, in);
-        }
-        w.endArray();
         w.endObject();
     }
 
@@ -479,11 +487,6 @@ final class Dumps {
         w.endArray();
         w.field("moreFrames", t.moreFrames())
                 .field("stackOmitted", t.stackOmitted());
-        w.name("scopes").beginArray();
-        for (ScopeView in : t.scopes()) {
-            scope(w, in);
-        }
-        w.endArray();
         w.endObject();
     }
 
@@ -512,7 +515,7 @@ final class Dumps {
      * grace 2 s; scope 'ingest' was cancelled: java.io.IOException: disk full]}.
      */
     static String describe(Flock f) {
-        StringBuilder sb = new StringBuilder(96).append("TaskScope['").append(f.name).append("' ").append(phase(f.phase));
+        StringBuilder sb = new StringBuilder(96).append("TaskScope['").append(Names.escape(f.name)).append("' ").append(phase(f.phase));
         if (f.abandoned) {
             sb.append(", LEAKED");
         }
@@ -529,7 +532,7 @@ final class Dumps {
             }
         }
         sb.append(", grace ").append(f.grace == null ? "unbounded" : human(f.grace));
-        Flock.Reason r = f.reason;
+        Reason r = f.reason;
         if (r != null) {
             sb.append("; cancelled: ").append(r.text());
         }
@@ -541,9 +544,9 @@ final class Dumps {
      * 'ingest#3:reader']}, {@code Subtask[ingest#2 FAILED: java.io.IOException: disk full]}.
      */
     static String describe(Task t) {
-        StringBuilder sb = new StringBuilder(64).append("Subtask[").append(t.flock.name).append('#').append(t.index);
+        StringBuilder sb = new StringBuilder(64).append("Subtask[").append(Names.escape(t.flock.name)).append('#').append(t.index);
         if (t.name != null) {
-            sb.append(" '").append(t.name).append('\'');
+            sb.append(" '").append(Names.escape(t.name)).append('\'');
         }
         TaskScope.Subtask.State state = t.state();
         sb.append(' ').append(state);
@@ -554,11 +557,11 @@ final class Dumps {
                 }
                 if (t.criticalDepth() > 0) {
                     String section = t.sectionName();
-                    sb.append(", in critical section").append(section == null ? "" : " '" + section + "'");
+                    sb.append(", in critical section").append(section == null ? "" : " '" + Names.escape(section) + "'");
                 }
                 Thread th = t.thread;
                 if (th != null) {
-                    sb.append(", thread '").append(th.getName()).append('\'');
+                    sb.append(", thread '").append(Names.thread(th)).append('\'');
                 }
             }
             case FAILED -> sb.append(": ").append(t.failure());

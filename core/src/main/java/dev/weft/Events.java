@@ -35,8 +35,8 @@ final class Events {
     static final String CRITICAL_SECTION_THRESHOLD_PROPERTY = "dev.weft.jfr.criticalSectionThreshold";
     static final String DEFAULT_CRITICAL_SECTION_THRESHOLD = "10 ms";
 
-    /** Read at class initialisation; tests in this package may change it. */
-    static volatile long criticalSectionThresholdNanos = thresholdNanos(System.getProperty(CRITICAL_SECTION_THRESHOLD_PROPERTY));
+    /** Read once, at class initialisation. */
+    static final long CRITICAL_SECTION_THRESHOLD_NANOS = thresholdNanos(System.getProperty(CRITICAL_SECTION_THRESHOLD_PROPERTY));
 
     /** Whether JFR events can be emitted; cleared if emitting one fails to link. */
     private static volatile boolean jfr = jfrUsable();
@@ -78,7 +78,7 @@ final class Events {
      * @param heldNanos how long the cancellation was held back
      */
     static void criticalSectionHeld(Task task, String section, long heldNanos) {
-        if (jfr && heldNanos >= criticalSectionThresholdNanos) {
+        if (jfr && heldNanos >= CRITICAL_SECTION_THRESHOLD_NANOS) {
             try {
                 JfrEvents.criticalSection(task, section, heldNanos);
             } catch (RuntimeException | LinkageError e) {

@@ -6,26 +6,29 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The state of a scope: its subtasks, its cancellation and its lifecycle. The public
- * {@link TaskScopeImpl} is a thin shell around it, so that the shell can become unreachable (and
- * be reported as leaked) while the flock is still referenced by its owner thread, its subtasks and
- * the registry.
+ * The state of a scope and its lifecycle on the owner thread: fork, join and close. The public
+ * {@link TaskScopeImpl} is a thin shell around it, so that the shell can become unreachable (and be
+ * reported as leaked) while the flock is still referenced by its owner thread, its subtasks and the
+ * registry. The other jobs live apart: {@link Canceller} delivers cancellation,
+ * {@link FailureLedger} delivers failures, {@link Stragglers} describes what is still running,
+ * {@link TreeWalk} walks the scope tree.
  *
  * <h2>Lifecycle</h2>
  * <pre>
  * phase:  OPEN -> JOINED -> CLOSED         owner thread only (join, close)
  *         OPEN -> CLOSED
- * reason: null -> Reason                   any thread, one CAS (cancel); never reset
+ * reason: null -> Reason                   any thread, one CAS (markCancelled); never reset
  * </pre>
  * {@code phase} and {@code reason} are independent: a scope may be cancelled in any phase, and
  * cancelling a joined scope still cancels the scopes nested in it.
@@ -36,10 +39,14 @@ import java.util.concurrent.locks.LockSupport;
  * long-lived scope does not keep finished subtasks. Cancellers read the array without locks. A
  * fork racing with a cancel is resolved Dekker-style: the owner publishes the subtask (volatile
  * array store), then reads {@link #reason}; the canceller sets {@link #reason} (CAS), then reads the
- * array. At least one of them sees the other and cancels the subtask.
+ * array (volatile loads). At least one of them sees the other and cancels the subtask.
  *
- * <p>{@link #live} counts subtasks forked and not yet done. A subtask decrements it as its last
- * step, after its joiner callback, so {@code live == 0} means every outcome is recorded.
+ * <h2>What is live</h2>
+ * {@link #live} counts what {@code close()} must wait for: subtasks forked and not yet
+ * {@linkplain Task#markFinished finished} (a subtask finishes after the joiner's {@code onComplete}
+ * returned, so a thread blocked in {@code onComplete} is waited for and reported), and
+ * {@link CloseJob}s handed off and not yet done. {@code live == 0} means every outcome is recorded
+ * and no Weft-invoked user code of this scope is running.
  */
 final class Flock {
 
@@ -48,10 +55,14 @@ final class Flock {
     static final int CLOSED = 2;
 
     private static final int INITIAL_CAPACITY = 8;
-    /** Most failures kept for suppression in join's exception; the rest are counted. */
-    static final int MAX_RECORDED_FAILURES = 1024;
-    /** Most stragglers whose stack traces a report collects. */
-    static final int MAX_STRAGGLER_STACKS = 256;
+
+    /**
+     * While the owner waits on a scope whose threads come from a user's thread factory, how often
+     * it checks that those threads are still alive: a factory's thread may end without running its
+     * subtask, and nothing else would notice. Weft's own virtual threads always run their subtask,
+     * so scopes without a factory never poll.
+     */
+    private static final long FACTORY_LIVENESS_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private static final AtomicLong IDS = new AtomicLong();
 
@@ -76,9 +87,13 @@ final class Flock {
     final Instant deadline;
     /** The earliest of this scope's deadline and those that apply to the scope enclosing it, or null. */
     final Instant effectiveDeadline;
+    /** Whether cancellation interrupts the subtasks' threads (false: cooperative, it only marks and unparks). */
+    final boolean interrupts;
     final long openedNanos;
     /** Where the scope was opened, when leak tracing is on; else null. */
     final Throwable openSite;
+    /** The failures of this scope's user code. */
+    final FailureLedger ledger;
 
     // ---- mutable state; who writes it, who reads it
 
@@ -100,8 +115,10 @@ final class Flock {
     private boolean forked;
     /** Whether join was called. Owner only. */
     private boolean joinStarted;
-    /** Subtasks forked and not yet done. Owner increments; subtask threads decrement. */
+    /** See "What is live" above. Owner increments at fork; subtask and closer threads decrement. */
     private volatile int live;
+    /** Subtasks live when the scope was cancelled, for the cancellation event. Written by the cancelling CAS winner. */
+    private volatile int liveAtCancel;
     /**
      * When the grace period ends ({@link System#nanoTime()}), once the owner has started waiting for
      * cancelled subtasks (in join or close); 0 before that. One grace period covers both waits.
@@ -110,12 +127,8 @@ final class Flock {
     private long graceEnd;
     /** Whether the owner is parked waiting for {@link #live} or {@link #reason}. Owner writes; subtasks and cancellers read. */
     private volatile boolean waiting;
-    /** An exception thrown by the joiner's onComplete, or null. First writer wins (CAS). */
-    private volatile Throwable joinerFailure;
-    /** Failures of subtasks, in completion order, created on the first one. Subtask threads add; the owner reads. */
-    private volatile Queue<Throwable> failures;
-    /** Failures not kept because {@link #MAX_RECORDED_FAILURES} was reached. */
-    private volatile int droppedFailures;
+    /** The onCancel close jobs in flight, created on the first. Closers add and remove; reports read. */
+    private volatile Set<CloseJob> closeJobs;
     /** The deadline timer, or null. Owner writes at open; cancelled by close or cancel. */
     private volatile Future<?> timer;
     /** Set (once, by the Cleaner) when the scope became unreachable while open. */
@@ -142,6 +155,7 @@ final class Flock {
         this.openedNanos = System.nanoTime();
         this.openSite = openSite;
         this.openedAtDepth = ctx.criticalDepth();
+        this.ledger = new FailureLedger(name);
 
         Instant own = config.deadline();
         if (config.timeout() != null) {
@@ -150,15 +164,20 @@ final class Flock {
         this.deadline = own;
         Instant inherited = null;
         boolean shielded;
+        boolean inheritedInterrupts;
         if (enclosing != null) {
             inherited = enclosing.effectiveDeadline;
             shielded = openedAtDepth > enclosing.openedAtDepth;
+            inheritedInterrupts = enclosing.interrupts;
         } else if (ctx instanceof Task t) {
             inherited = t.flock.effectiveDeadline;
             shielded = openedAtDepth > 0;
+            inheritedInterrupts = t.flock.interrupts;
         } else {
             shielded = true;
+            inheritedInterrupts = true;
         }
+        this.interrupts = config.interrupts() != null ? config.interrupts() : inheritedInterrupts;
         if (shielded || inherited == null) {
             this.effectiveDeadline = own;
         } else {
@@ -174,19 +193,27 @@ final class Flock {
         }
     }
 
-    /** Starts the deadline timer, if any. Called once by the owner, after the scope is linked. */
+    /** Nanoseconds from now until {@code deadline}, saturated. */
+    static long nanosUntil(Instant deadline) {
+        try {
+            return Duration.between(Instant.now(), deadline).toNanos();
+        } catch (ArithmeticException e) {
+            return deadline.isBefore(Instant.now()) ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * Starts the deadline timer, if any. Called once by the owner, after the scope is linked. The
+     * timer cancels from its own platform thread, so the deadline fires even when every carrier
+     * is busy with CPU-bound subtasks.
+     */
     void startTimer() {
         if (deadline == null) {
             return;
         }
-        long nanos;
-        try {
-            nanos = Duration.between(Instant.now(), deadline).toNanos();
-        } catch (ArithmeticException e) {
-            nanos = deadline.isBefore(Instant.now()) ? 0 : Long.MAX_VALUE;
-        }
+        long nanos = nanosUntil(deadline);
         if (nanos <= 0) {
-            cancel(Reason.deadline(this));
+            cancel(Reason.deadline(name, deadline));
         } else if (nanos < Long.MAX_VALUE / 2) {
             timer = Timers.schedule(this::deadlinePassed, nanos);
             if (reason != null) {           // cancelled meanwhile: the timer is not needed
@@ -197,12 +224,12 @@ final class Flock {
 
     private void deadlinePassed() {
         if (reason == null && phase != CLOSED) {
-            cancel(Reason.deadline(this));
+            cancel(Reason.deadline(name, deadline));
         }
     }
 
     // ---------------------------------------------------------------------------------------
-    // Fork
+    // Fork (owner)
 
     /** Forks {@code body}, a Callable, or a Runnable when {@code runnable}. */
     Task fork(String taskName, Object body, boolean runnable) {
@@ -210,15 +237,15 @@ final class Flock {
         int ph = phase;
         if (ph != OPEN) {
             throw new IllegalStateException(ph == JOINED
-                    ? "scope '" + name + "' is closed to new subtasks: join() has completed. Fork before join(), or open a new scope."
-                    : "scope '" + name + "' is closed; open a new scope to fork more subtasks");
+                    ? "scope '" + Names.escape(name) + "' is closed to new subtasks: join() has completed. Fork before join(), or open a new scope."
+                    : "scope '" + Names.escape(name) + "' is closed; open a new scope to fork more subtasks");
         }
         int index = ++forkCount;
         Task task = new Task(this, index, taskName, body, runnable);
         if (reason != null) {
             task.cancelBeforeStart();
-            joiner.onFork(task);
             forked = true;
+            joiner.onFork(task);
             return task;
         }
         Thread thread = newThread(task);
@@ -232,7 +259,7 @@ final class Flock {
         }
         forked = true;
         if (cancelScope) {
-            cancel(Reason.joiner(this));
+            cancel(Reason.joiner(name));
         }
         if (reason != null) {
             task.cancelBeforeStart();
@@ -241,16 +268,16 @@ final class Flock {
         LIVE.getAndAdd(this, 1);
         append(task);
         if (reason != null) {             // the Dekker re-check: see the class comment
-            task.requestCancel();
+            Canceller.cancelSubtask(task);
         }
         task.started = true;
         try {
             thread.start();
         } catch (Throwable e) {
-            RejectedExecutionException ree = new RejectedExecutionException("scope '" + name
+            RejectedExecutionException ree = new RejectedExecutionException("scope '" + Names.escape(name)
                     + "' could not start the thread for subtask " + task.name() + ": " + e, e);
             if (task.failToStart(ree)) {
-                taskDone(task);
+                taskDone(task, false);          // the joiner sees it; the ledger does not: fork throws it
             }
             throw ree;
         }
@@ -266,27 +293,29 @@ final class Flock {
     }
 
     private Thread newThread(Task task) {
+        Task.Body runner = new Task.Body(task);
+        task.runner = runner;
         if (factory == null) {
             // Named by the builder, not by setName (which synchronizes); the prefix is concatenated once.
-            return Thread.ofVirtual().name(threadName(task)).uncaughtExceptionHandler(task).unstarted(task);
+            return Thread.ofVirtual().name(threadName(task)).uncaughtExceptionHandler(runner).unstarted(runner);
         }
         Thread t;
         try {
-            t = factory.newThread(task);
-        } catch (RuntimeException | Error e) {    // as for Thread.start() below: an Error too (OOME: no native thread)
-            throw new RejectedExecutionException("the thread factory of scope '" + name + "' threw " + e
-                    + " for subtask " + task.name(), e);
+            t = factory.newThread(runner);
+        } catch (RuntimeException | Error e) {    // as for Thread.start(): an Error too (OOME: no native thread)
+            throw new RejectedExecutionException("the thread factory of scope '" + Names.escape(name) + "' threw " + e
+                    + " for subtask " + task.name() + "; fix the factory, or fork without one", e);
         }
         if (t == null) {
-            throw new RejectedExecutionException("the thread factory of scope '" + name
+            throw new RejectedExecutionException("the thread factory of scope '" + Names.escape(name)
                     + "' returned null for subtask " + task.name() + "; a thread factory must return a new, unstarted thread");
         }
         if (t.getState() != Thread.State.NEW) {
-            throw new RejectedExecutionException("the thread factory of scope '" + name + "' returned thread '"
-                    + t.getName() + "' in state " + t.getState() + "; a thread factory must return a new, unstarted thread");
+            throw new RejectedExecutionException("the thread factory of scope '" + Names.escape(name) + "' returned thread '"
+                    + Names.thread(t) + "' in state " + t.getState() + "; a thread factory must return a new, unstarted thread");
         }
-        task.delegateHandler = t.getUncaughtExceptionHandler();
-        t.setUncaughtExceptionHandler(task);
+        runner.delegate = t.getUncaughtExceptionHandler();
+        t.setUncaughtExceptionHandler(runner);
         return t;
     }
 
@@ -297,14 +326,14 @@ final class Flock {
         if (n == a.length) {
             int running = 0;
             for (Task t : a) {
-                if (!t.isDone()) {
+                if (!t.isFinished()) {
                     running++;
                 }
             }
             Task[] b = new Task[Math.max(INITIAL_CAPACITY, running << 1)];
             int j = 0;
             for (Task t : a) {
-                if (!t.isDone()) {
+                if (!t.isFinished()) {
                     b[j++] = t;
                 }
             }
@@ -316,74 +345,98 @@ final class Flock {
         used = n + 1;
     }
 
-    // ---------------------------------------------------------------------------------------
-    // Completion (subtask threads)
+    /** The subtask array, for iteration with {@link #taskAt}. */
+    Task[] tasks() {
+        return tasks;
+    }
 
-    void taskDone(Task task) {
+    /** A volatile read of slot {@code i}: null past the last subtask. */
+    static Task taskAt(Task[] a, int i) {
+        return (Task) TASKS.getVolatile(a, i);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Completion (subtask and closer threads)
+
+    /**
+     * A subtask completed: record its failure (unless {@code fork} throws it), run the joiner's
+     * onComplete, then it is finished.
+     */
+    void taskDone(Task task, boolean recordFailure) {
         try {
-            if (task.lifecycle() == Task.FAILED) {
-                // Recorded, then phase read; join() writes phase, then reads the records (outcome): a
-                // failure is attached to join's exception, or reported here as late, or both.
-                recordFailure(task.failure());
-                if (phase != OPEN || abandoned) {
-                    Reports.lateFailure(this, task);
-                }
+            if (recordFailure && task.lifecycle() == Task.FAILED) {
+                ledger.record(task.failure(), FailureLedger.Source.TASK, "subtask " + task.label() + " failed");
             }
             boolean cancelScope;
             try {
                 cancelScope = joiner.onComplete(task);
             } catch (Throwable e) {
-                JOINER_FAILURE.compareAndSet(this, null, e);
+                ledger.record(e, FailureLedger.Source.JOINER, "the joiner of scope '" + Names.escape(name)
+                        + "' threw in onComplete for subtask " + task.label());
                 cancelScope = true;
             }
             if (cancelScope) {
-                cancel(Reason.joiner(this));
+                cancel(Reason.joiner(name));
             }
         } catch (Throwable e) {
-            Reports.internalError(this, e);
+            Reports.internalError("completing subtask " + task.label(), e);
         } finally {
-            int left = (int) LIVE.getAndAdd(this, -1) - 1;
-            if (left == 0) {
-                if (waiting) {
-                    LockSupport.unpark(owner);
-                }
-                if (reason != null) {
-                    reportCancelled();
-                }
-                if (lingering) {
-                    Registry.drained(this);
-                }
-            }
+            task.markFinished();
+            liveDone();
         }
     }
 
-    private void recordFailure(Throwable t) {
-        Queue<Throwable> q = failures;
-        if (q == null) {
-            q = new ConcurrentLinkedQueue<>();
-            if (!FAILURES.compareAndSet(this, null, q)) {
-                q = failures;
+    void closeJobStarted(CloseJob job) {
+        LIVE.getAndAdd(this, 1);
+        Set<CloseJob> set = closeJobs;
+        if (set == null) {
+            set = ConcurrentHashMap.newKeySet();
+            if (!CLOSE_JOBS.compareAndSet(this, null, set)) {
+                set = closeJobs;
             }
         }
-        // The bound is approximate under concurrency, which is fine: it only limits memory.
-        if (q.size() < MAX_RECORDED_FAILURES) {
-            q.add(t);
-        } else {
-            DROPPED.getAndAdd(this, 1);
+        set.add(job);
+    }
+
+    void closeJobDone(CloseJob job) {
+        Set<CloseJob> set = closeJobs;
+        if (set != null) {
+            set.remove(job);
+        }
+        liveDone();
+    }
+
+    private void liveDone() {
+        int left = (int) LIVE.getAndAdd(this, -1) - 1;
+        if (left == 0) {
+            if (waiting) {
+                LockSupport.unpark(owner);
+            }
+            if (reason != null) {
+                reportCancelled();
+            }
+            if (lingering) {
+                Registry.drained(this);
+            }
         }
     }
 
     // ---------------------------------------------------------------------------------------
-    // Cancellation (any thread)
+    // Cancellation (any thread): see Canceller
 
-    /** Cancels the scope; returns true if this call did. */
+    /** Cancels the scope and everything below it; returns true if this call did. */
     boolean cancel(Reason r) {
+        return Canceller.cancel(this, r);
+    }
+
+    /** The cancelling CAS and its bookkeeping; the caller then cancels the subtasks. Runs no user code. */
+    boolean markCancelled(Reason r) {
         if (reason != null) {
             return false;
         }
         int running = live;
-        // Stamped before the CAS, so that whoever sees the reason sees when and on how many subtasks.
-        if (!REASON.compareAndSet(this, null, r.stamped(System.nanoTime(), running))) {
+        liveAtCancel = running;
+        if (!REASON.compareAndSet(this, null, r)) {
             return false;
         }
         if (running == 0) {
@@ -396,20 +449,6 @@ final class Flock {
         if (waiting) {
             LockSupport.unpark(owner);
         }
-        Flock in = inner;
-        if (in != null && !abandoned && in.openedAtDepth <= openedAtDepth) {
-            in.cancel(Reason.upstream(this, r));
-        }
-        Task[] a = tasks;
-        for (int i = 0; i < a.length; i++) {
-            Task t = (Task) TASKS.getVolatile(a, i);      // volatile: the canceller's half of the fork/cancel Dekker
-            if (t == null) {
-                break;
-            }
-            if (!t.isDone()) {
-                t.requestCancel();
-            }
-        }
         return true;
     }
 
@@ -417,12 +456,12 @@ final class Flock {
     private void reportCancelled() {
         Reason r = reason;
         if (!cancelReported && CANCEL_REPORTED.compareAndSet(this, false, true)) {
-            Events.scopeCancelled(this, r.liveAtCancel(), System.nanoTime() - r.nanos());
+            Events.scopeCancelled(this, liveAtCancel, System.nanoTime() - r.nanos());
         }
     }
 
     boolean isCancelled() {
-        return reason != null;
+        return reason != null || phase == CLOSED;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -433,29 +472,21 @@ final class Flock {
         int ph = phase;
         if (ph != OPEN) {
             throw new IllegalStateException(ph == JOINED
-                    ? "join() was already called on scope '" + name + "' and completed; it may be called again only after it threw InterruptedException"
-                    : "scope '" + name + "' is closed");
+                    ? "join() was already called on scope '" + Names.escape(name) + "' and completed; it may be called again only after it threw InterruptedException"
+                    : "scope '" + Names.escape(name) + "' is closed");
         }
         joinStarted = true;
         boolean interrupted = false;
         if (live > 0 && reason == null) {
-            waiting = true;
-            try {
-                while (live > 0 && reason == null) {
-                    LockSupport.park(this);
-                    if (Thread.interrupted()) {
-                        if (live > 0 && reason == null) {
-                            throw new InterruptedException("interrupted while joining scope '" + name + "'");
-                        }
-                        interrupted = true;
-                    }
+            if (await(0L, true, true)) {
+                if (live > 0 && reason == null) {
+                    throw new InterruptedException("interrupted while joining scope '" + Names.escape(name) + "'");
                 }
-            } finally {
-                waiting = false;
+                interrupted = true;
             }
         }
         if (reason != null && live > 0 && !interrupted) {
-            interrupted = awaitDone(remainingGrace(), true);
+            interrupted = await(graceEndNanos(0L), true, false);
         }
         phase = JOINED;
         if (interrupted) {
@@ -468,84 +499,93 @@ final class Flock {
         Reason r = reason;
         if (r != null && r.kind() != Reason.Kind.JOINER) {
             CancelledException e = r.kind() == Reason.Kind.DEADLINE
-                    ? new DeadlineExceededException("scope '" + name + "' " + r.text(), deadline)
-                    : new CancelledException("scope '" + name + "' " + r.text(), r.cause());
-            attachFailures(e, r.cause());
+                    ? new DeadlineExceededException("scope '" + Names.escape(name) + "' " + r.text(), deadline)
+                    : new CancelledException("scope '" + Names.escape(name) + "' " + r.text(), r.cause());
+            ledger.attachTo(e, r.cause());
             throw e;
         }
-        Throwable jf = joinerFailure;
+        Throwable jf = ledger.first(FailureLedger.Source.JOINER);
         if (jf != null) {
-            ExecutionException e = new ExecutionException("the joiner of scope '" + name + "' threw " + jf, jf);
-            attachFailures(e, jf);
+            ExecutionException e = new ExecutionException("the joiner of scope '" + Names.escape(name) + "' threw " + jf, jf);
+            ledger.attachTo(e, jf);
             throw e;
         }
+        Object result;
         try {
-            return joiner.result();
+            result = joiner.result();
         } catch (Throwable t) {
             ExecutionException e = new ExecutionException(t);
-            attachFailures(e, t);
+            ledger.attachTo(e, t);
             throw e;
         }
+        ledger.joinReturned();
+        return result;
     }
 
-    private void attachFailures(Throwable e, Throwable cause) {
-        Queue<Throwable> q = failures;
-        if (q != null) {
-            for (Throwable f : q) {
-                if (f != cause && f != e) {
-                    e.addSuppressed(f);
+    /**
+     * When waiting for cancelled subtasks must end: the grace period, started at the first such
+     * wait (one grace period covers join and close), capped by {@code capNanos} (an enclosing
+     * scope's close, or 0 for none). Returns 0 for no limit. Owner only.
+     */
+    private long graceEndNanos(long capNanos) {
+        long end = 0L;
+        if (graceNanos != Long.MAX_VALUE) {
+            if (graceEnd == 0) {
+                graceEnd = System.nanoTime() + graceNanos;
+                if (graceEnd == 0) {
+                    graceEnd = 1;
                 }
             }
+            end = graceEnd;
         }
-        int dropped = droppedFailures;
-        if (dropped > 0) {
-            e.addSuppressed(new RuntimeException(dropped + " more subtask failures of scope '" + name
-                    + "' were not attached (limit " + MAX_RECORDED_FAILURES + "); read them from the subtasks"));
+        if (capNanos != 0 && (end == 0 || capNanos - end < 0)) {
+            end = capNanos;
         }
+        return end;
     }
 
     /**
-     * The grace period left for waiting on cancelled subtasks: the whole grace period at the first
-     * wait, what remains of it later ({@code Long.MAX_VALUE} when unbounded). Owner only.
+     * Parks until {@code live == 0} (or, if {@code untilCancelled}, the scope is cancelled), or
+     * {@code endNanos} passes (0: no limit), or, if {@code stopOnInterrupt}, the owner is
+     * interrupted. Returns whether it was interrupted; the status is cleared and the caller
+     * re-asserts it. While waiting for the scope to finish, the scope's own deadline is checked
+     * here too (the timer thread fires it; this only makes join independent of it), and a thread
+     * factory's threads are checked for having ended without running their subtask. Owner only.
      */
-    private long remainingGrace() {
-        if (graceNanos == Long.MAX_VALUE) {
-            return Long.MAX_VALUE;
-        }
-        long now = System.nanoTime();
-        if (graceEnd == 0) {
-            graceEnd = now + graceNanos;
-            if (graceEnd == 0) {
-                graceEnd = 1;
-            }
-            return graceNanos;
-        }
-        return Math.max(0, graceEnd - now);
-    }
-
-    /**
-     * Waits until every subtask is done, at most {@code nanos} ({@code Long.MAX_VALUE}: no limit).
-     * Returns whether the owner was interrupted; if {@code stopOnInterrupt}, it stops waiting then.
-     * The interrupt status is cleared; the caller re-asserts it. Owner only.
-     */
-    private boolean awaitDone(long nanos, boolean stopOnInterrupt) {
-        if (live == 0) {
-            return false;
-        }
+    private boolean await(long endNanos, boolean stopOnInterrupt, boolean untilCancelled) {
         boolean interrupted = false;
-        boolean timed = nanos != Long.MAX_VALUE;
-        long end = timed ? System.nanoTime() + nanos : 0L;
+        long deadlineNanos = 0L;
+        if (untilCancelled && deadline != null) {
+            long d = nanosUntil(deadline);
+            deadlineNanos = System.nanoTime() + Math.max(0, Math.min(d, Long.MAX_VALUE / 4));
+        }
         waiting = true;
         try {
-            while (live > 0) {
-                if (timed) {
-                    long left = end - System.nanoTime();
-                    if (left <= 0) {
+            while (live > 0 && !(untilCancelled && reason != null)) {
+                long now = System.nanoTime();
+                long wait = Long.MAX_VALUE;
+                if (endNanos != 0) {
+                    wait = endNanos - now;
+                    if (wait <= 0) {
                         break;
                     }
-                    LockSupport.parkNanos(this, left);
-                } else {
+                }
+                if (deadlineNanos != 0) {
+                    long d = deadlineNanos - now;
+                    if (d <= 0) {
+                        deadlinePassed();
+                        continue;
+                    }
+                    wait = Math.min(wait, d);
+                }
+                if (factory != null) {
+                    failDeadFactoryThreads();
+                    wait = Math.min(wait, FACTORY_LIVENESS_NANOS);
+                }
+                if (wait == Long.MAX_VALUE) {
                     LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, wait);
                 }
                 if (Thread.interrupted()) {
                     interrupted = true;
@@ -560,11 +600,36 @@ final class Flock {
         return interrupted;
     }
 
+    /** Fails the subtasks whose factory-made thread ended without running them. Owner only. */
+    private void failDeadFactoryThreads() {
+        Task[] a = tasks;
+        for (int i = 0; i < a.length; i++) {
+            Task t = taskAt(a, i);
+            if (t == null) {
+                break;
+            }
+            if (!t.isStarted() && !t.isDone() && t.thread.getState() == Thread.State.TERMINATED) {
+                t.failUnstarted("the thread factory of scope '" + Names.escape(name) + "' created thread '"
+                        + Names.thread(t.thread) + "' for subtask " + t.label()
+                        + ", and it ended without running the subtask; a thread factory's thread must run the Runnable it is given", null);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------
     // Close (owner)
 
     /** See {@link TaskScope#close()}. */
     void close() {
+        close(0L);
+    }
+
+    /**
+     * Closes the scope, waiting for cancelled subtasks at most until the grace period ends, and
+     * never past {@code capNanos} (a {@link System#nanoTime()} value, or 0 for none): an enclosing
+     * scope that closes this one passes its own end, so that its close is bounded as a whole.
+     */
+    void close(long capNanos) {
         ensureOwner("close");
         if (phase == CLOSED) {
             return;
@@ -573,15 +638,17 @@ final class Flock {
         Flock f;
         while ((f = ownerContext.innermost) != this && f != null && f.phase != CLOSED) {
             if (!f.abandoned && violation == null) {
-                violation = new StructureViolationException("scope '" + name + "' was closed while scope '" + f.name
-                        + "', opened later by the same thread, was still open; Weft closed '" + f.name
-                        + "' first. Close scopes in the reverse order of opening (use try-with-resources).");
+                violation = new StructureViolationException("scope '" + Names.escape(name) + "' was closed while scope '"
+                        + Names.escape(f.name) + "', opened later by the same thread, was still open; Weft closed '"
+                        + Names.escape(f.name) + "' first. Close scopes in the reverse order of opening (use try-with-resources).");
             }
             try {
-                f.close();
+                f.close(graceEndNanos(capNanos));
             } catch (RuntimeException e) {
                 if (violation != null) {
                     violation.addSuppressed(e);
+                } else {
+                    Reports.failure("closing leaked scope '" + Names.escape(f.name) + "' failed", e);
                 }
             }
             if (ownerContext.innermost == f) {
@@ -591,12 +658,12 @@ final class Flock {
         Reason r0 = reason;
         boolean neverJoined = forked && !joinStarted && (r0 == null || r0.kind() == Reason.Kind.JOINER);
         if (live > 0) {
-            cancel(Reason.closed(this));
+            cancel(Reason.closed(name));
         }
-        boolean interrupted = awaitDone(remainingGrace(), false);
+        boolean interrupted = live > 0 && await(graceEndNanos(capNanos), false, false);
         List<GracePeriodExceededException.Straggler> report = List.of();
         if (live > 0) {
-            report = collectStragglers();
+            report = Stragglers.of(this);
             stragglers = report;
         }
         phase = CLOSED;
@@ -618,10 +685,7 @@ final class Flock {
             Thread.currentThread().interrupt();
         }
 
-        RuntimeException primary = null;
-        if (violation != null) {
-            primary = violation;
-        }
+        RuntimeException primary = violation;
         if (!report.isEmpty()) {
             GracePeriodExceededException g = new GracePeriodExceededException(name, grace, report);
             if (primary == null) {
@@ -631,42 +695,20 @@ final class Flock {
             }
         }
         if (neverJoined) {
-            IllegalStateException ise = new IllegalStateException("scope '" + name
+            IllegalStateException ise = new IllegalStateException("scope '" + Names.escape(name)
                     + "' was closed after forking without join(), so the subtasks' outcomes were never collected"
                     + " (their failures are attached as suppressed). Call join() before close(), or cancel() to"
                     + " discard them; if an exception is already unwinding the try block, this is only its side effect.");
-            attachFailures(ise, null);      // so that no failure is lost with the missing join
             if (primary == null) {
                 primary = ise;
             } else {
                 primary.addSuppressed(ise);
             }
         }
+        ledger.closeOut(primary);
         if (primary != null) {
             throw primary;
         }
-    }
-
-    /** Describes the subtasks still running. */
-    List<GracePeriodExceededException.Straggler> collectStragglers() {
-        List<GracePeriodExceededException.Straggler> list = new ArrayList<>();
-        long now = System.nanoTime();
-        Task[] a = tasks;
-        for (int i = 0; i < a.length; i++) {
-            Task t = (Task) TASKS.getAcquire(a, i);
-            if (t == null) {
-                break;
-            }
-            if (t.isDone()) {
-                continue;
-            }
-            Thread th = t.thread;
-            List<StackTraceElement> stack = list.size() < MAX_STRAGGLER_STACKS ? List.of(th.getStackTrace()) : List.of();
-            String section = t.sectionName();
-            list.add(new GracePeriodExceededException.Straggler(name, t.index, t.name(), th, th.getState(),
-                    Duration.ofNanos(now - t.forkNanos), t.criticalDepth() > 0, section, stack));
-        }
-        return list;
     }
 
     /** Called by the Cleaner when the public scope became unreachable while open. */
@@ -674,13 +716,14 @@ final class Flock {
         if (phase == CLOSED) {
             return;
         }
-        abandoned = true;
         int running = live;
-        cancel(Reason.leaked(this));
-        if (root) {
-            Registry.removeRoot(this);
+        cancel(Reason.leaked(name));
+        abandoned = true;
+        if (root && inner == null) {
+            Registry.removeRoot(this);      // else it stays, so that the scopes opened inside it stay reachable
         }
         Registry.linger(this);
+        ledger.closeOut(null);
         // Report last: whoever reacts to the report sees the scope cancelled, unregistered and recorded.
         Events.scopeLeaked(this, running);
         Reports.leak(this, running);
@@ -693,16 +736,22 @@ final class Flock {
         return live;
     }
 
-    /** A snapshot of the subtasks not yet done, in fork order. */
+    /** The onCancel close jobs in flight. */
+    List<CloseJob> closeJobs() {
+        Set<CloseJob> set = closeJobs;
+        return set == null ? List.of() : new ArrayList<>(set);
+    }
+
+    /** A snapshot of the subtasks not yet finished, in fork order. */
     List<Task> runningTasks() {
         List<Task> list = new ArrayList<>();
         Task[] a = tasks;
         for (int i = 0; i < a.length; i++) {
-            Task t = (Task) TASKS.getAcquire(a, i);
+            Task t = taskAt(a, i);
             if (t == null) {
                 break;
             }
-            if (!t.isDone()) {
+            if (!t.isFinished()) {
                 list.add(t);
             }
         }
@@ -711,8 +760,8 @@ final class Flock {
 
     private void ensureOwner(String what) {
         if (Thread.currentThread() != owner) {
-            throw new WrongThreadException(what + "() on scope '" + name + "' must be called by its owner thread '"
-                    + owner.getName() + "'; the current thread is '" + Thread.currentThread().getName() + "'");
+            throw new WrongThreadException(what + "() on scope '" + Names.escape(name) + "' must be called by its owner thread '"
+                    + Names.thread(owner) + "'; the current thread is '" + Names.thread(Thread.currentThread()) + "'");
         }
     }
 
@@ -721,72 +770,10 @@ final class Flock {
         return Dumps.describe(this);
     }
 
-    /**
-     * Why a scope was cancelled.
-     *
-     * @param kind the kind, which decides what {@code join} throws
-     * @param cause the reason given by the user or inherited from above, or null
-     * @param text completes "scope 'x' ..." in messages
-     * @param nanos {@link System#nanoTime()} when the scope was cancelled (set by {@link Flock#cancel})
-     * @param liveAtCancel subtasks running when the scope was cancelled (set by {@link Flock#cancel})
-     */
-    record Reason(Kind kind, Throwable cause, String text, long nanos, int liveAtCancel) {
-
-        enum Kind { JOINER, DEADLINE, EXPLICIT, UPSTREAM, GLOBAL, CLOSE, LEAK }
-
-        Reason(Kind kind, Throwable cause, String text) {
-            this(kind, cause, text, 0L, 0);
-        }
-
-        Reason stamped(long atNanos, int running) {
-            return new Reason(kind, cause, text, atNanos, running);
-        }
-
-        static Reason joiner(Flock f) {
-            return new Reason(Kind.JOINER, null, "was cancelled by its joiner");
-        }
-
-        static Reason deadline(Flock f) {
-            return new Reason(Kind.DEADLINE, null, "exceeded its deadline " + f.deadline);
-        }
-
-        static Reason explicit(Throwable cause) {
-            return new Reason(Kind.EXPLICIT, cause, cause == null ? "was cancelled" : "was cancelled: " + cause);
-        }
-
-        static Reason global(String by) {
-            return new Reason(Kind.GLOBAL, null, "was cancelled by " + by);
-        }
-
-        static Reason closed(Flock f) {
-            return new Reason(Kind.CLOSE, null, "was closed");
-        }
-
-        static Reason leaked(Flock f) {
-            return new Reason(Kind.LEAK, null, "was leaked: it became unreachable while open, and was never closed");
-        }
-
-        /** For a scope nested in the same thread inside {@code parent}. */
-        static Reason upstream(Flock parent, Reason r) {
-            return new Reason(Kind.UPSTREAM, r.cause(), "was cancelled because the scope enclosing it, '"
-                    + parent.name + "', " + r.text());
-        }
-
-        /** For a scope opened by the subtask {@code t}. */
-        static Reason fromTask(Task t) {
-            Reason r = t.flock.reason;
-            String why = r != null ? "its scope '" + t.flock.name + "' " + r.text() : "it was cancelled by Subtask.cancel()";
-            return new Reason(Kind.UPSTREAM, r != null ? r.cause() : null,
-                    "was cancelled because subtask " + t.label() + ", which opened it, was cancelled: " + why);
-        }
-    }
-
     // VarHandle mechanics
     private static final VarHandle REASON;
     private static final VarHandle LIVE;
-    private static final VarHandle JOINER_FAILURE;
-    private static final VarHandle FAILURES;
-    private static final VarHandle DROPPED;
+    private static final VarHandle CLOSE_JOBS;
     private static final VarHandle CANCEL_REPORTED;
     private static final VarHandle TASKS = MethodHandles.arrayElementVarHandle(Task[].class);
 
@@ -795,9 +782,7 @@ final class Flock {
             MethodHandles.Lookup l = MethodHandles.lookup();
             REASON = l.findVarHandle(Flock.class, "reason", Reason.class);
             LIVE = l.findVarHandle(Flock.class, "live", int.class);
-            JOINER_FAILURE = l.findVarHandle(Flock.class, "joinerFailure", Throwable.class);
-            FAILURES = l.findVarHandle(Flock.class, "failures", Queue.class);
-            DROPPED = l.findVarHandle(Flock.class, "droppedFailures", int.class);
+            CLOSE_JOBS = l.findVarHandle(Flock.class, "closeJobs", Set.class);
             CANCEL_REPORTED = l.findVarHandle(Flock.class, "cancelReported", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);

@@ -9,7 +9,7 @@ import java.util.Objects;
  * period. The message has one line per straggler, readable on its own:
  * <pre>
  * scope 'ingest' closed with 1 straggler after a grace period of 2 s:
- *   scope 'ingest' task #3 'reader' stuck 2.1 s in FileInputStream.read (not in a critical section)
+ *   scope 'ingest' task #3 'reader' stuck in FileInputStream.read, running 8.3 s since fork, 2.1 s since cancelled (not in a critical section) [thread 'ingest#3:reader' RUNNABLE]
  * </pre>
  * The message lists at most the first 50 stragglers, then says how many more there are;
  * {@link #stragglers()} is always complete and gives the details, including each straggler's stack
@@ -58,7 +58,7 @@ public final class GracePeriodExceededException extends RuntimeException {
 
     private static String message(String scopeName, Duration grace, List<Straggler> stragglers) {
         StringBuilder sb = new StringBuilder(64 + 96 * Math.min(stragglers.size(), MAX_MESSAGE_LINES));
-        sb.append("scope '").append(scopeName).append("' closed with ").append(stragglers.size())
+        sb.append("scope '").append(Names.escape(scopeName)).append("' closed with ").append(stragglers.size())
                 .append(stragglers.size() == 1 ? " straggler" : " stragglers")
                 .append(grace == null ? " (no grace period)" : " after a grace period of " + Straggler.seconds(grace))
                 .append(':');
@@ -74,28 +74,35 @@ public final class GracePeriodExceededException extends RuntimeException {
     }
 
     /**
-     * A subtask that was still running when a grace period ended.
+     * Something still running when a grace period ended: a subtask's body, a joiner's
+     * {@code onComplete} that the subtask's thread is running, or an {@code onCancel} resource's
+     * {@code close()} on a Weft closer thread.
      *
      * @param scope the name of the scope the subtask belongs to
      * @param index the subtask's index in its scope, counting from 1
      * @param task the subtask's {@linkplain TaskScope.Subtask#name() name}
-     * @param thread the thread running the subtask
+     * @param thread the thread that is still running
      * @param threadState the thread's state when the report was made
-     * @param age how long the subtask had been running
+     * @param age how long it has been running: since the fork for a subtask or a joiner callback,
+     *            since the close began for an {@code onCancel} close
+     * @param sinceCancel how long ago the cancellation reached the subtask, or {@code null} if it
+     *                    was not cancelled
      * @param criticalSection whether the subtask was inside a critical section
      * @param criticalSectionName the name of the innermost critical section, or {@code null}
+     * @param activity what is still running: {@code "task"}, {@code "joiner onComplete"}, or
+     *                 {@code "onCancel close of <resource>"}
      * @param stackTrace the thread's stack trace when the report was made; empty when the JVM
      *                   could not provide it
      */
     public record Straggler(String scope, int index, String task, Thread thread, Thread.State threadState,
-                            Duration age, boolean criticalSection, String criticalSectionName,
-                            List<StackTraceElement> stackTrace) {
+                            Duration age, Duration sinceCancel, boolean criticalSection, String criticalSectionName,
+                            String activity, List<StackTraceElement> stackTrace) {
 
         /**
          * Validates and copies the components.
          *
-         * @throws NullPointerException if a component other than {@code criticalSectionName} is
-         *         null
+         * @throws NullPointerException if a component other than {@code sinceCancel} and
+         *         {@code criticalSectionName} is null
          */
         public Straggler {
             Objects.requireNonNull(scope, "scope");
@@ -103,11 +110,12 @@ public final class GracePeriodExceededException extends RuntimeException {
             Objects.requireNonNull(thread, "thread");
             Objects.requireNonNull(threadState, "threadState");
             Objects.requireNonNull(age, "age");
+            Objects.requireNonNull(activity, "activity");
             stackTrace = List.copyOf(stackTrace);
         }
 
         /**
-         * Returns the frame the subtask is stuck in, as {@code SimpleClass.method}: the first frame
+         * Returns the frame the thread is stuck in, as {@code SimpleClass.method}: the first frame
          * of the stack trace outside the JDK's thread and scheduling internals.
          *
          * @return the frame, or {@code "an unknown frame"} if there is no stack trace
@@ -117,26 +125,39 @@ public final class GracePeriodExceededException extends RuntimeException {
         }
 
         /**
-         * Returns a one-line description, for example
-         * {@code scope 'ingest' task #3 'reader' stuck 2.1 s in FileInputStream.read (not in a critical section)}.
+         * Returns a one-line description (names are escaped, so it never spans lines), for example
+         * {@code scope 'ingest' task #3 'reader' stuck in FileInputStream.read, running 8.3 s since
+         * fork, 2.1 s since cancelled (not in a critical section) [thread 'ingest#3:reader' RUNNABLE]}
+         * or {@code scope 'ingest' onCancel close of java.io.BufferedReader@1b6d3586 for task #3
+         * 'reader' stuck 1.0 s in BufferedReader.close [thread 'weft-oncancel-1' WAITING]}.
          *
          * @return the description
          */
         public String describe() {
-            StringBuilder sb = new StringBuilder(96);
-            sb.append("scope '").append(scope).append("' task #").append(index);
-            if (!task.equals("#" + index)) {
-                sb.append(" '").append(task).append('\'');
-            }
-            sb.append(" stuck ").append(seconds(age)).append(" in ").append(stuckIn());
-            if (!criticalSection) {
-                sb.append(" (not in a critical section)");
-            } else if (criticalSectionName != null) {
-                sb.append(" (in critical section '").append(criticalSectionName).append("')");
+            StringBuilder sb = new StringBuilder(128);
+            sb.append("scope '").append(Names.escape(scope)).append("' ");
+            String t = "task #" + index + (task.equals("#" + index) ? "" : " '" + Names.escape(task) + "'");
+            if (activity.startsWith("onCancel")) {
+                sb.append(Names.escape(activity)).append(" for ").append(t)
+                        .append(" stuck ").append(seconds(age)).append(" in ").append(stuckIn());
             } else {
-                sb.append(" (in a critical section)");
+                sb.append(t);
+                if (!activity.equals("task")) {
+                    sb.append(" in ").append(Names.escape(activity));
+                }
+                sb.append(" stuck in ").append(stuckIn()).append(", running ").append(seconds(age)).append(" since fork");
+                if (sinceCancel != null) {
+                    sb.append(", ").append(seconds(sinceCancel)).append(" since cancelled");
+                }
+                if (!criticalSection) {
+                    sb.append(" (not in a critical section)");
+                } else if (criticalSectionName != null) {
+                    sb.append(" (in critical section '").append(Names.escape(criticalSectionName)).append("')");
+                } else {
+                    sb.append(" (in a critical section)");
+                }
             }
-            sb.append(" [thread '").append(thread.getName()).append("' ").append(threadState).append(']');
+            sb.append(" [thread '").append(Names.thread(thread)).append("' ").append(threadState).append(']');
             return sb.toString();
         }
 

@@ -156,7 +156,7 @@ final class JfrEvents {
         }
         e.scope = f.name;
         e.scopeId = f.id;
-        Flock.Reason r = f.reason;
+        Reason r = f.reason;
         if (r != null) {
             e.reason = r.kind().name().toLowerCase(Locale.ROOT);
             e.cause = "scope '" + f.name + "' " + r.text();

@@ -22,8 +22,8 @@ final class Leaks {
     private Leaks() {
     }
 
-    /** "off", "on" or "trace". Read at class initialisation; tests in this package may change it. */
-    static volatile String mode = normalise(System.getProperty("dev.weft.leakDetection", "on"));
+    /** "off", "on" or "trace". Read once, at class initialisation. */
+    static final String MODE = normalise(System.getProperty("dev.weft.leakDetection", "on"));
 
     private static String normalise(String s) {
         String m = s.trim().toLowerCase(java.util.Locale.ROOT);
@@ -45,7 +45,7 @@ final class Leaks {
 
     /** Registers {@code scope}; when it becomes unreachable, {@code flock.leaked()} runs. */
     static Cleaner.Cleanable track(Object scope, Flock flock) {
-        if ("off".equals(mode)) {
+        if ("off".equals(MODE)) {
             return null;
         }
         return Holder.CLEANER.register(scope, flock::leaked);
@@ -53,7 +53,7 @@ final class Leaks {
 
     /** The stack trace of the current {@code open}, when tracing; else null. */
     static Throwable openSite() {
-        if (!"trace".equals(mode)) {
+        if (!"trace".equals(MODE)) {
             return null;
         }
         return new Throwable("scope opened here");

@@ -5,9 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.function.Consumer;
 
 /**
  * Where Weft reports what it cannot throw to anyone: a leaked scope, a straggler that failed after
@@ -31,7 +29,7 @@ final class Reports {
      * A reported incident.
      *
      * @param at when it was reported
-     * @param kind {@code leak}, {@code late-failure}, {@code close-failure}, {@code shutdown} or {@code internal}
+     * @param kind {@code leak}, {@code failure}, {@code shutdown} or {@code internal}
      * @param message a readable description
      * @param error the failure involved, or null
      */
@@ -40,12 +38,9 @@ final class Reports {
 
     private static final Deque<Incident> RECENT = new ConcurrentLinkedDeque<>();
 
-    /** Receives every incident as well; for tests in this package. */
-    static volatile Consumer<Incident> listener;
-
     /** {@code running}: the subtasks that were running when the leak was found (now cancelled). */
     static void leak(Flock f, int running) {
-        String msg = "scope '" + f.name + "' (owner thread '" + f.owner.getName() + "', opened "
+        String msg = "scope '" + Names.escape(f.name) + "' (owner thread '" + Names.thread(f.owner) + "', opened "
                 + GracePeriodExceededException.Straggler.seconds(Duration.ofNanos(System.nanoTime() - f.openedNanos))
                 + " ago) became unreachable without being closed; Weft cancelled its " + running
                 + (running == 1 ? " running subtask" : " running subtasks") + ". Open scopes with try-with-resources."
@@ -53,22 +48,13 @@ final class Reports {
         report(System.Logger.Level.WARNING, "leak", msg, f.openSite);
     }
 
-    static void lateFailure(Flock f, Task t) {
-        String when = f.abandoned ? "its scope was abandoned"
-                : f.phase == Flock.CLOSED ? "its scope was closed" : "join() of its scope had returned";
-        report(System.Logger.Level.WARNING, "late-failure", "subtask " + t.label()
-                + " failed after " + when + ": " + t.failure(), t.failure());
+    /** A failure of user code that has no exception to be attached to: one record, whose thrown exception is {@code error}. */
+    static void failure(String message, Throwable error) {
+        report(System.Logger.Level.WARNING, "failure", message, error);
     }
 
-    static void closeFailuresAfterSuccess(Task t, Queue<Throwable> failures) {
-        for (Throwable e : failures) {
-            report(System.Logger.Level.WARNING, "close-failure", "subtask " + t.label()
-                    + " succeeded, but closing one of its onCancel resources failed: " + e, e);
-        }
-    }
-
-    static void internalError(Flock f, Throwable e) {
-        report(System.Logger.Level.ERROR, "internal", "internal error in scope '" + f.name + "': " + e, e);
+    static void internalError(String what, Throwable e) {
+        report(System.Logger.Level.ERROR, "internal", "internal error in Weft: " + what + ": " + e, e);
     }
 
     static void report(System.Logger.Level level, String kind, String message, Throwable error) {
@@ -76,14 +62,6 @@ final class Reports {
         RECENT.addLast(incident);
         while (RECENT.size() > RECENT_LIMIT) {
             RECENT.pollFirst();
-        }
-        Consumer<Incident> l = listener;
-        if (l != null) {
-            try {
-                l.accept(incident);
-            } catch (RuntimeException ignored) {
-                // a test listener's failure must not break the reporting thread
-            }
         }
         try {
             if (error != null) {

@@ -46,7 +46,7 @@ public final class Scopes {
      *         counted)
      */
     public static int cancelAll() {
-        return Registry.cancelAll(Flock.Reason.global("Scopes.cancelAll()"));
+        return Registry.cancelAll(Reason.global("Scopes.cancelAll()"));
     }
 
     /**
@@ -157,7 +157,7 @@ public final class Scopes {
 
     private static void onShutdown() {
         Duration grace = hookGrace;
-        Registry.cancelAll(Flock.Reason.global("the JVM shutdown hook"));
+        Registry.beginShutdown(Reason.global("the JVM shutdown hook"));
         long graceNanos;
         try {
             graceNanos = grace.toNanos();
@@ -165,12 +165,19 @@ public final class Scopes {
             graceNanos = Long.MAX_VALUE;
         }
         long start = System.nanoTime();
-        while (running() > 0 && System.nanoTime() - start < graceNanos) {
+        // Every live task of every scope, nested ones included, so that a critical section anywhere
+        // in the tree ends before the JVM exits. Polled: the hook runs once per JVM, and a 1 ms poll
+        // adds at most 1 ms to the exit of a JVM whose tasks all ended.
+        while (TreeWalk.live() > 0 && System.nanoTime() - start < graceNanos) {
             LockSupport.parkNanos(1_000_000);
         }
         List<String> lines = new ArrayList<>();
-        for (Flock f : all()) {
-            collect(f, lines);
+        for (TreeWalk.Node n : TreeWalk.all()) {
+            if (n.flock().liveCount() > 0) {
+                for (GracePeriodExceededException.Straggler s : Stragglers.of(n.flock())) {
+                    lines.add(s.describe());
+                }
+            }
         }
         if (!lines.isEmpty()) {
             StringBuilder sb = new StringBuilder("weft: JVM shutdown: ").append(lines.size())
@@ -181,36 +188,6 @@ public final class Scopes {
             }
             System.err.println(sb);
             System.err.flush();
-        }
-    }
-
-    private static List<Flock> all() {
-        List<Flock> list = Registry.roots();
-        list.addAll(Registry.lingering());
-        return list;
-    }
-
-    private static int running() {
-        int n = 0;
-        for (Flock f : all()) {
-            n += f.liveCount();
-        }
-        return n;
-    }
-
-    /** Describes running subtasks of {@code f} and below, deepest information included. */
-    private static void collect(Flock f, List<String> lines) {
-        for (GracePeriodExceededException.Straggler s : f.collectStragglers()) {
-            lines.add(s.describe());
-        }
-        for (Task t : f.runningTasks()) {
-            for (Flock n = t.outermost; n != null; n = n.inner) {
-                collect(n, lines);
-            }
-        }
-        Flock in = f.inner;
-        if (in != null) {
-            collect(in, lines);
         }
     }
 }

@@ -7,37 +7,49 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.Queue;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * A subtask: the {@link Runnable} its thread runs, its {@link TaskScope.Subtask} view, and the
- * {@link Context} of its thread.
+ * A subtask: its state machine and the {@link TaskScope.Subtask} view users hold. The thread runs a
+ * separate {@link Body}, so the object users hold has no {@code run()} that a foreign thread could
+ * call.
  *
  * <h2>State</h2>
  *
  * One {@code volatile int state} packs the lifecycle, the cancellation request, the
- * interrupt-in-flight flag and the critical-section depth:
+ * interrupt-in-flight flag, two progress flags and the critical-section depth:
  * <pre>
  * bits 0-1  lifecycle: RUNNING, SUCCESS, FAILED, CANCELLED
  * bit  2    CANCEL_REQUESTED
- * bit  3    INTERRUPTING          a canceller is delivering Weft's interrupt and closing resources
- * bits 8-30 critical-section depth
+ * bit  3    INTERRUPTING          a canceller is between its marking CAS and the end of interrupt()
+ * bit  4    STARTED               the task's thread entered the body (set once, by that thread)
+ * bit  5    FINISHED              the task's thread ran its last Weft-invoked user code (the
+ *                                 joiner's onComplete); it is no longer a straggler
+ * bits 8-23  critical-section depth
+ * bits 24-30 closers: onCancel closes of this task's resources in progress
  * </pre>
  * Transitions, each a single CAS (or atomic add) on {@code state}:
  * <pre>
- * RUNNING                -> RUNNING | CANCEL_REQUESTED                 cancel, while depth &gt; 0 (deferred)
- * RUNNING                -> RUNNING | CANCEL_REQUESTED | INTERRUPTING  cancel, while depth == 0
- * ... | INTERRUPTING     -> ... (INTERRUPTING cleared)                 that canceller, after interrupt() returned
- * depth d                -> depth d + 1                                task thread enters a section; only while
- *                                                                      INTERRUPTING is clear (it waits otherwise)
- * depth d                -> depth d - 1                                task thread leaves a section
- * RUNNING (+ any bits)   -> SUCCESS | FAILED | CANCELLED               task thread, once, on completion
+ * RUNNING             -> RUNNING | CANCEL_REQUESTED                 cancel, while depth &gt; 0 (deferred)
+ * RUNNING             -> RUNNING | CANCEL_REQUESTED | INTERRUPTING  cancel, while depth == 0
+ * ... | INTERRUPTING  -> ... (INTERRUPTING cleared)                 that canceller, after interrupt() returned
+ * ...                 -> ... | STARTED                              task thread, on entering run, once
+ * depth d             -> depth d + 1                                task thread enters a section; only while
+ *                                                                   INTERRUPTING is clear and no close is in
+ *                                                                   progress (it waits otherwise)
+ * closers c           -> closers c + 1                              a closer, before closing one resource; only
+ *                                                                   at depth 0 (it defers to the section's end
+ *                                                                   otherwise)
+ * closers c           -> closers c - 1                              that closer, after the resource's close()
+ * depth d             -> depth d - 1                                task thread leaves a section
+ * RUNNING (+ any)     -> SUCCESS | FAILED | CANCELLED               task thread, once, on completion (or the
+ *                                                                   owner for a task that never started)
+ * terminal            -> terminal | FINISHED                        task thread, after the joiner's onComplete
  * </pre>
  * Why it is race-free:
  * <ul>
@@ -46,18 +58,22 @@ import java.util.concurrent.locks.LockSupport;
  *       requires INTERRUPTING clear, so an entry either happens before that CAS (and the canceller
  *       sees depth &gt; 0 and does not interrupt) or after {@code interrupt()} returned, when the
  *       interrupt status is already set: the entry then clears it, because CANCEL_REQUESTED is
- *       set.</li>
+ *       set. The window holds only {@code interrupt()} (or {@code unpark} in a scope without
+ *       interrupts): no user code, no close, so the waiting entry never waits for user code.</li>
  *   <li><b>No lost cancellation at exit.</b> A cancel that sees depth &gt; 0 sets only
  *       CANCEL_REQUESTED; leaving the outermost section decrements the depth first and then reads
  *       CANCEL_REQUESTED, delivering it. A cancel after the decrement sees depth 0 and delivers it
- *       itself. Either way it is delivered; delivering twice is harmless (interrupting twice,
- *       cancelling a scope twice), and resources are closed once (see {@link CancelRegistration}).</li>
+ *       itself. Either way it is delivered; delivering twice is harmless, and resources are closed
+ *       once ({@link CancelRegistration}).</li>
  *   <li><b>Cancel vs completion.</b> Completion is one CAS from RUNNING that reads
  *       CANCEL_REQUESTED in the same word: a cancel that lands first makes an interrupt-caused
- *       exception CANCELLED; a cancel that lands after sees a terminal state and does nothing.</li>
+ *       exception CANCELLED; a cancel that lands after sees a terminal state and does nothing. A
+ *       completion that lands inside a canceller's window waits the window out, as
+ *       {@code FutureTask} does, and then clears the interrupt it was sent, so the joiner's code
+ *       never runs with Weft's interrupt pending.</li>
  * </ul>
  */
-final class Task extends Context implements TaskScope.Subtask<Object>, Runnable, Thread.UncaughtExceptionHandler {
+final class Task extends Context implements TaskScope.Subtask<Object> {
 
     static final int RUNNING = 0;
     static final int SUCCESS = 1;
@@ -66,39 +82,46 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
     static final int LIFECYCLE = 3;
     static final int CANCEL_REQUESTED = 1 << 2;
     static final int INTERRUPTING = 1 << 3;
+    static final int STARTED = 1 << 4;
+    static final int FINISHED = 1 << 5;
     static final int DEPTH_SHIFT = 8;
     static final int DEPTH_UNIT = 1 << DEPTH_SHIFT;
-    static final int DEPTH_MASK = 0x7FFFFF00;
+    static final int DEPTH_MASK = 0x00FFFF00;
+    static final int CLOSER_UNIT = 1 << 24;
+    static final int CLOSER_MASK = 0x7F000000;
 
     /** Marks a subtask that was cancelled before it ran; replaced by a CancelledException on first read. */
     private static final Object NEVER_RAN = new Object();
 
-    /** The scope this subtask belongs to. */
+    /** The scope this subtask belongs to. Final. */
     final Flock flock;
 
-    /** Index in the scope, from 1. */
+    /** Index in the scope, from 1. Final. */
     final int index;
 
-    /** The name given to fork, or null. */
+    /** The name given to fork, or null. Final. */
     final String name;
 
-    /** {@link System#nanoTime()} when forked, for ages. */
+    /** {@link System#nanoTime()} when forked, for ages. Final. */
     final long forkNanos;
 
-    /** The code to run: a Callable, or a Runnable when {@link #runnable}. Written by the owner before the thread starts; cleared by the task thread. */
+    /** The code to run: a Callable, or a Runnable when {@link #runnable}. Written by the owner before start; cleared by the task thread. */
     private Object body;
 
-    /** Whether {@link #body} is a Runnable (an object may implement both interfaces). */
+    /** Whether {@link #body} is a Runnable (an object may implement both interfaces). Final. */
     private final boolean runnable;
 
     /** The thread. Written by the owner before the task is published; read by any thread. */
     Thread thread;
 
-    /** The handler the thread factory installed, delegated to. Written by the owner before start. */
-    Thread.UncaughtExceptionHandler delegateHandler;
+    /** What the thread runs, and its uncaught-exception handler. Written by the owner before start. */
+    Body runner;
 
     /** See the class comment. Any thread, by CAS. */
     private volatile int state;
+
+    /** {@link System#nanoTime()} when the cancellation reached this task. Written by the marking canceller before its CAS; read after reading CANCEL_REQUESTED. */
+    private long cancelNanos;
 
     /** The value, the exception, or NEVER_RAN. Written by the task thread before the completing CAS; read after reading state. */
     private Object result;
@@ -108,9 +131,6 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
 
     /** Registered onCancel resources, created on first registration. Any thread. */
     private volatile Set<CancelRegistration> registrations;
-
-    /** Exceptions thrown by onCancel resources' close(). Any thread adds; the task thread reads on completion. */
-    private volatile Queue<Throwable> closeFailures;
 
     /** Whether a cancellation closed one of the resources. Written by closers, read by the task thread. */
     private volatile boolean resourceClosed;
@@ -134,21 +154,74 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
     // ---------------------------------------------------------------------------------------
     // Running
 
-    @Override
-    public void run() {
+    /**
+     * What the subtask's thread runs, and its uncaught-exception handler: the handler slot is where
+     * {@link Context#current()} finds the task (a field read), and an exception that kills a thread
+     * factory's thread before it ran the task fails the task instead of leaving it running for ever.
+     */
+    static final class Body implements Runnable, Thread.UncaughtExceptionHandler {
+
+        /** The task. Final. */
+        final Task task;
+
+        /** The handler the thread factory installed, delegated to. Written by the owner before start. */
+        Thread.UncaughtExceptionHandler delegate;
+
+        Body(Task task) {
+            this.task = task;
+        }
+
+        @Override
+        public void run() {
+            task.runOnOwnThread();
+        }
+
+        @Override
+        public void uncaughtException(Thread t, Throwable e) {
+            Task task = this.task;
+            if (t == task.thread && Thread.currentThread() == t && (task.state & STARTED) == 0 && task.started) {
+                // The factory's thread died before it ran the subtask.
+                task.failUnstarted("the thread factory of scope '" + Names.escape(task.flock.name) + "' created thread '"
+                        + Names.thread(t) + "' for subtask " + task.label() + ", and it ended with " + e
+                        + " before running the subtask; a thread factory's thread must run the Runnable it is given", e);
+                return;
+            }
+            Thread.UncaughtExceptionHandler h = delegate;
+            if (h != null && h != this) {
+                h.uncaughtException(t, e);
+            } else {
+                Thread.UncaughtExceptionHandler dflt = Thread.getDefaultUncaughtExceptionHandler();
+                if (dflt != null) {
+                    dflt.uncaughtException(t, e);
+                } else {
+                    t.getThreadGroup().uncaughtException(t, e);
+                }
+            }
+        }
+    }
+
+    private void runOnOwnThread() {
         if (!started) {
             return;     // started by the thread factory, not by the scope, which rejected it
         }
-        if (Thread.currentThread() != thread || isDone()) {
-            misrun();
-            return;
+        if (Thread.currentThread() != thread) {
+            throw new WrongThreadException("subtask " + label() + " runs only on the thread its scope created for it ('"
+                    + Names.thread(thread) + "'), not on '" + Names.thread(Thread.currentThread())
+                    + "'; a thread factory must return a new, unstarted thread that runs the given Runnable");
         }
+        int s;
+        do {
+            s = state;
+            if ((s & STARTED) != 0 || (s & LIFECYCLE) != RUNNING) {
+                throw new IllegalStateException("subtask " + label() + " was already run; a thread runs its Runnable once");
+            }
+        } while (!STATE.compareAndSet(this, s, s | STARTED));
         Object value = null;
         Throwable ex = null;
         boolean ran = false;
         Object b = body;
         body = null;
-        if ((state & CANCEL_REQUESTED) == 0) {
+        if ((s & CANCEL_REQUESTED) == 0) {
             ran = true;
             try {
                 if (runnable) {
@@ -168,25 +241,28 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
             ex = addSuppressed(ex, t);
         }
         if (complete(ran, value, ex)) {
-            flock.taskDone(this);
+            flock.taskDone(this, true);
         }
     }
 
     /**
-     * The thread factory ran this Runnable on a thread other than the one it returned, or ran it
-     * twice. Fail the subtask (once) rather than leave the scope waiting for it.
+     * Fails a task whose thread will never run it (the thread died first, or ended without running
+     * it). Any thread; returns whether this call completed it.
      */
-    private void misrun() {
-        if (isDone()) {
-            return;
-        }
+    boolean failUnstarted(String message, Throwable cause) {
+        int s;
+        do {
+            s = state;
+            if ((s & STARTED) != 0 || (s & LIFECYCLE) != RUNNING) {
+                return false;
+            }
+        } while (!STATE.compareAndSet(this, s, s | STARTED));
         body = null;
-        if (complete(true, null, new IllegalStateException("the thread factory of scope '" + flock.name
-                + "' ran subtask " + label() + " on thread '" + Thread.currentThread().getName()
-                + "', not on the thread it created; a thread factory must return a new, unstarted thread"
-                + " that runs the given Runnable"))) {
-            flock.taskDone(this);
+        if (complete(true, null, new IllegalStateException(message, cause))) {
+            flock.taskDone(this, true);
+            return true;
         }
+        return false;
     }
 
     /** The task returned with scopes still open: close them (innermost first) and report it. */
@@ -195,11 +271,11 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         Flock f;
         while ((f = innermost) != null) {
             if (!f.abandoned && violation == null) {
-                violation = new StructureViolationException("subtask " + label() + " returned while scope '" + f.name
-                        + "' that it opened was still open; Weft closed it. Open scopes with try-with-resources.");
+                violation = new StructureViolationException("subtask " + label() + " returned while scope '"
+                        + Names.escape(f.name) + "' that it opened was still open; Weft closed it. Open scopes with try-with-resources.");
             }
             try {
-                f.close();
+                f.close(0L);
             } catch (RuntimeException e) {
                 if (violation != null) {
                     violation.addSuppressed(e);
@@ -212,7 +288,7 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         return violation == null ? ex : addSuppressed(ex, violation);
     }
 
-    private static Throwable addSuppressed(Throwable ex, Throwable extra) {
+    static Throwable addSuppressed(Throwable ex, Throwable extra) {
         if (ex == null) {
             return extra;
         }
@@ -223,18 +299,14 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
     }
 
     /**
-     * The single completing transition, from RUNNING. Normally on the task thread; returns false
-     * if the task had already completed.
+     * The single completing transition, from RUNNING; returns false if the task had already
+     * completed. Then, on the task's own thread, waits out a canceller's window and clears the
+     * interrupt Weft sent, so that joiner code runs without it.
      */
     private boolean complete(boolean ran, Object value, Throwable ex) {
-        Queue<Throwable> failures = closeFailures;
-        if (failures != null && ex != null) {
-            for (Throwable t : failures) {
-                ex = addSuppressed(ex, t);
-            }
-        }
+        int s;
         for (;;) {
-            int s = state;
+            s = state;
             if ((s & LIFECYCLE) != RUNNING) {
                 return false;
             }
@@ -249,14 +321,19 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
                 term = cancelled(s) && causedByCancellation(ex) ? CANCELLED : FAILED;
                 result = ex;
             }
-            // Keep INTERRUPTING (its canceller clears it) and CANCEL_REQUESTED; drop the depth.
-            int next = (s & (CANCEL_REQUESTED | INTERRUPTING)) | term;
+            // Keep CANCEL_REQUESTED, INTERRUPTING (its canceller clears it), STARTED and the closers; drop the depth.
+            int next = (s & (CANCEL_REQUESTED | INTERRUPTING | STARTED | CLOSER_MASK)) | term;
             if (STATE.compareAndSet(this, s, next)) {
                 break;
             }
         }
-        if (failures != null && ex == null && !failures.isEmpty()) {
-            Reports.closeFailuresAfterSuccess(this, failures);
+        if (Thread.currentThread() == thread && (s & CANCEL_REQUESTED | state & CANCEL_REQUESTED) != 0) {
+            while ((state & INTERRUPTING) != 0) {
+                Thread.yield();         // the window holds one interrupt() call: as FutureTask does
+            }
+            if (flock.interrupts) {
+                Thread.interrupted();
+            }
         }
         return true;
     }
@@ -289,7 +366,8 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
     /** Marks a subtask that will never run (forked after cancellation, or onFork failed). Owner only, unpublished. */
     void cancelBeforeStart() {
         result = NEVER_RAN;
-        state = CANCEL_REQUESTED | CANCELLED;
+        cancelNanos = System.nanoTime();
+        state = CANCEL_REQUESTED | CANCELLED | FINISHED;
     }
 
     /** The thread could not be started: the subtask failed with {@code failure}. Owner only. */
@@ -298,60 +376,89 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         return complete(true, null, failure);
     }
 
+    /** The task's thread ran its last Weft-invoked user code. Task thread (or whoever completed it). */
+    void markFinished() {
+        STATE.getAndBitwiseOr(this, FINISHED);
+    }
+
+    boolean isFinished() {
+        return (state & FINISHED) != 0;
+    }
+
     // ---------------------------------------------------------------------------------------
-    // Cancellation
+    // Cancellation (see Canceller for the cascade)
 
     @Override
     public boolean cancel() {
-        return requestCancel();
+        return Canceller.cancelSubtask(this);
     }
 
     /**
-     * Requests cancellation: marks the task, cancels the scopes it opened (except those shielded by
-     * a critical section), and, unless it is inside a critical section, closes its onCancel
-     * resources and interrupts it. Any thread. Returns true if this call requested it.
+     * The marking CAS: sets CANCEL_REQUESTED, and INTERRUPTING when not inside a section. Returns
+     * -1 if the task was already done or cancelled, else 1 if the caller must deliver (interrupt,
+     * clear INTERRUPTING, hand off closes), 0 if a section defers delivery. Any thread.
      */
-    boolean requestCancel() {
+    int mark() {
         int s;
         boolean deliver;
+        long now = System.nanoTime();
         do {
             s = state;
             if ((s & LIFECYCLE) != RUNNING || (s & CANCEL_REQUESTED) != 0) {
-                return false;
+                return -1;
             }
             deliver = (s & DEPTH_MASK) == 0;
+            cancelNanos = now;
         } while (!STATE.compareAndSet(this, s, s | CANCEL_REQUESTED | (deliver ? INTERRUPTING : 0)));
+        return deliver ? 1 : 0;
+    }
 
-        Flock f = outermost;
-        if (f != null && f.openedAtDepth == 0) {
-            f.cancel(Flock.Reason.fromTask(this));
-        }
-        if (deliver) {
-            try {
-                closeRegistrations();
+    /**
+     * Delivers a cancellation that was marked with INTERRUPTING: interrupts the thread (or, in a
+     * scope without interrupts, unparks it, which wakes {@link Cancellation#await}), clears
+     * INTERRUPTING, then hands the onCancel resources over to a closer thread. Runs no user code.
+     */
+    void deliver() {
+        try {
+            if (flock.interrupts) {
                 thread.interrupt();
-            } finally {
-                STATE.getAndAdd(this, -INTERRUPTING);
+            } else {
+                java.util.concurrent.locks.LockSupport.unpark(thread);
             }
+        } finally {
+            STATE.getAndAdd(this, -INTERRUPTING);
         }
-        return true;
+        handOffCloses();
+    }
+
+    /** Hands the registered resources to a closer thread, if there are any. Any thread; runs no user code. */
+    void handOffCloses() {
+        Set<CancelRegistration> set = registrations;
+        if (set != null && !set.isEmpty()) {
+            new CloseJob(this).submit();
+        }
     }
 
     @Override
-    Flock.Reason cancellationReasonForScopes() {
-        return (state & CANCEL_REQUESTED) != 0 ? Flock.Reason.fromTask(this) : null;
+    Reason cancellationReasonForScopes() {
+        return (state & CANCEL_REQUESTED) != 0 ? Reason.fromTask(this, flock.reason) : null;
     }
 
     boolean isCancelRequested() {
         return (state & CANCEL_REQUESTED) != 0;
     }
 
+    /** Time since the cancellation reached this task, or null if it was not cancelled. */
+    Duration sinceCancel(long now) {
+        return (state & CANCEL_REQUESTED) != 0 ? Duration.ofNanos(Math.max(0, now - cancelNanos))
+                : flock.reason != null ? Duration.ofNanos(Math.max(0, now - flock.reason.nanos())) : null;
+    }
+
     /**
      * Whether this subtask counts as cancelled, given its state word {@code s}: marked, or its scope
-     * cancelled and the canceller not here yet (it marks the subtasks one by one, closing each one's
-     * resources on the way). So once {@code scope.isCancelled()} reads true, so does
-     * {@link Cancellation#isRequested()} in every subtask of the scope, and a cancellation-caused
-     * exception ends the subtask CANCELLED.
+     * cancelled and the canceller not here yet (it marks the subtasks one by one). So once
+     * {@code scope.isCancelled()} reads true, so does {@link Cancellation#isRequested()} in every
+     * subtask of the scope, and a cancellation-caused exception ends the subtask CANCELLED.
      */
     private boolean cancelled(int s) {
         return (s & CANCEL_REQUESTED) != 0 || flock.reason != null;
@@ -366,8 +473,8 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
 
     @Override
     CancelledException newCancelledException() {
-        Flock.Reason r = flock.reason;
-        String why = r != null ? "scope '" + flock.name + "' " + r.text() : "it was cancelled by Subtask.cancel()";
+        Reason r = flock.reason;
+        String why = r != null ? "scope '" + Names.escape(flock.name) + "' " + r.text() : "it was cancelled by Subtask.cancel()";
         return new CancelledException("subtask " + label() + " was cancelled: " + why, r != null ? r.cause() : null);
     }
 
@@ -381,6 +488,11 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         return thread;
     }
 
+    @Override
+    boolean interruptsEnabled() {
+        return flock.interrupts;
+    }
+
     // ---------------------------------------------------------------------------------------
     // Critical sections (task thread only)
 
@@ -391,28 +503,31 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
 
     @Override
     CriticalSection enterCritical(String sectionName) {
-        int spins = 0;
         int s;
         for (;;) {
             s = state;
             if ((s & INTERRUPTING) != 0) {
-                // A canceller is between deciding to interrupt and having interrupted: wait for the
-                // interrupt to land, so that it can be cleared below instead of arriving inside.
-                if (++spins < 64) {
-                    Thread.onSpinWait();
-                } else if (spins < 96) {
-                    Thread.yield();
-                } else {
-                    LockSupport.parkNanos(10_000);
-                }
+                // A canceller is inside interrupt(): wait for the interrupt to land, so that it can
+                // be cleared below instead of arriving inside. The window holds no user code.
+                Thread.yield();
                 continue;
+            }
+            if ((s & CLOSER_MASK) != 0) {
+                // One of this task's resources is being closed: the section starts after it.
+                // Timed: the closer does not unpark; a close takes microseconds, or is a straggler.
+                java.util.concurrent.locks.LockSupport.parkNanos(this, Closers.STALL_NANOS);
+                continue;
+            }
+            if ((s & DEPTH_MASK) == DEPTH_MASK) {
+                throw new IllegalStateException("more than " + (DEPTH_MASK >>> DEPTH_SHIFT)
+                        + " nested critical sections in subtask " + label() + "; close sections when they end");
             }
             if (STATE.compareAndSet(this, s, s + DEPTH_UNIT)) {
                 break;
             }
         }
         int depth = ((s & DEPTH_MASK) >>> DEPTH_SHIFT) + 1;
-        if (depth == 1 && (s & CANCEL_REQUESTED) != 0) {
+        if (depth == 1 && (s & CANCEL_REQUESTED) != 0 && flock.interrupts) {
             Thread.interrupted();      // entering while cancelled: the body runs undisturbed
         }
         String enclosing = this.sectionName;
@@ -430,9 +545,11 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         if (newDepth == 0 && (state & CANCEL_REQUESTED) != 0) {
             // Deliver what the section held back. (A canceller racing with the decrement may deliver
             // too; both are idempotent.)
-            closeRegistrations();
-            Thread.currentThread().interrupt();
-            Flock.Reason r = flock.reason;
+            if (flock.interrupts) {
+                Thread.currentThread().interrupt();
+            }
+            handOffCloses();
+            Reason r = flock.reason;
             if (r != null) {
                 Events.criticalSectionHeld(this, section.name(), System.nanoTime() - r.nanos());
             }
@@ -455,12 +572,32 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
                 set = registrations;
             }
         }
-        set.add(r);                           // then read state: pairs with requestCancel's CAS then closeRegistrations
-        int s = state;
-        if ((s & CANCEL_REQUESTED) != 0 && (s & DEPTH_MASK) == 0) {
-            r.closeByCancellation();
+        set.add(r);                           // then read state: pairs with the canceller's mark, then its hand-off
+        if ((state & CANCEL_REQUESTED) != 0) {
+            closeGuarded(r);                  // already cancelled: closed at once, on this (the task's) thread
         }
         return r;
+    }
+
+    /**
+     * Closes {@code r} by cancellation unless the task is inside a critical section, counting the
+     * close in the state word so that no section starts during it. Returns false if a section
+     * deferred it (the section's exit hands the resources off again). Closer threads, or the task.
+     */
+    boolean closeGuarded(CancelRegistration r) {
+        int s;
+        do {
+            s = state;
+            if ((s & DEPTH_MASK) != 0) {
+                return false;
+            }
+        } while (!STATE.compareAndSet(this, s, s + CLOSER_UNIT));
+        try {
+            r.closeByCancellation();
+        } finally {
+            STATE.getAndAdd(this, -CLOSER_UNIT);
+        }
+        return true;
     }
 
     void unregister(CancelRegistration r) {
@@ -470,28 +607,14 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         }
     }
 
-    private void closeRegistrations() {
+    /** The registrations now, in no particular order. */
+    List<CancelRegistration> registrationsSnapshot() {
         Set<CancelRegistration> set = registrations;
-        if (set != null) {
-            for (CancelRegistration r : set) {
-                r.closeByCancellation();
-            }
-        }
+        return set == null ? List.of() : List.copyOf(set);
     }
 
     void markResourceClosed() {
         resourceClosed = true;
-    }
-
-    void recordCloseFailure(AutoCloseable resource, Throwable failure) {
-        Queue<Throwable> q = closeFailures;
-        if (q == null) {
-            q = new ConcurrentLinkedQueue<>();
-            if (!CLOSE_FAILURES.compareAndSet(this, null, q)) {
-                q = closeFailures;
-            }
-        }
-        q.add(failure);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -518,6 +641,10 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
 
     boolean isDone() {
         return (state & LIFECYCLE) != RUNNING;
+    }
+
+    boolean isStarted() {
+        return (state & STARTED) != 0;
     }
 
     @Override
@@ -558,9 +685,9 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         return (Throwable) result;
     }
 
-    /** {@code scope 'x' task #3 'reader'}. */
+    /** {@code #3 'reader' of scope 'ingest'}, with names escaped. */
     String label() {
-        return "#" + index + (name != null ? " '" + name + "'" : "") + " of scope '" + flock.name + "'";
+        return "#" + index + (name != null ? " '" + Names.escape(name) + "'" : "") + " of scope '" + Names.escape(flock.name) + "'";
     }
 
     @Override
@@ -568,31 +695,11 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
         return Dumps.describe(this);
     }
 
-    // ---------------------------------------------------------------------------------------
-    // Uncaught exceptions: Weft catches everything a task throws, so this only sees failures in
-    // Weft's own bookkeeping; hand them to the handler the thread would otherwise have used.
-
-    @Override
-    public void uncaughtException(Thread t, Throwable e) {
-        Thread.UncaughtExceptionHandler h = delegateHandler;
-        if (h != null && h != this) {
-            h.uncaughtException(t, e);
-        } else {
-            Thread.UncaughtExceptionHandler dflt = Thread.getDefaultUncaughtExceptionHandler();
-            if (dflt != null) {
-                dflt.uncaughtException(t, e);
-            } else {
-                t.getThreadGroup().uncaughtException(t, e);
-            }
-        }
-    }
-
     // VarHandle mechanics
     private static final VarHandle STATE;
     private static final VarHandle SECTION_NAME;
     private static final VarHandle RESULT;
     private static final VarHandle REGISTRATIONS;
-    private static final VarHandle CLOSE_FAILURES;
 
     static {
         try {
@@ -601,7 +708,6 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Runnable,
             SECTION_NAME = l.findVarHandle(Task.class, "sectionName", String.class);
             RESULT = l.findVarHandle(Task.class, "result", Object.class);
             REGISTRATIONS = l.findVarHandle(Task.class, "registrations", Set.class);
-            CLOSE_FAILURES = l.findVarHandle(Task.class, "closeFailures", Queue.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

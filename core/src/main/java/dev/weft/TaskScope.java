@@ -636,5 +636,25 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
          * @throws IllegalArgumentException if {@code grace} is negative
          */
         Configuration withGrace(Duration grace);
+
+        /**
+         * Sets whether cancellation interrupts the subtasks' threads. With {@code false}, the
+         * scope is <em>cooperative</em> (Kotlin's and Trio's model): cancellation sets the state
+         * that {@link Cancellation#isRequested()} and {@link Cancellation#check()} read, closes the
+         * {@link Cancellation#onCancel onCancel} resources, wakes {@link Cancellation#await}, and
+         * never calls {@link Thread#interrupt()}. Use it for code that one interrupt damages: an
+         * interrupt closes an {@link java.nio.channels.InterruptibleChannel} such as a
+         * {@code FileChannel} for every task that shares it, and some embedded databases and search
+         * libraries corrupt their files on one. Blocking calls are then not woken by cancellation:
+         * give them timeouts from {@link Cancellation#remaining()}, or register what they block on
+         * with {@code onCancel}.
+         *
+         * <p>Scopes nested below (opened by the subtasks, or by the owner inside this scope)
+         * inherit the setting unless they set it again. The default is {@code true}.
+         *
+         * @param interrupts {@code false} to never interrupt
+         * @return a new configuration
+         */
+        Configuration withInterrupts(boolean interrupts);
     }
 }

@@ -96,12 +96,12 @@ final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
 
     @Override
     public void cancel() {
-        flock.cancel(Flock.Reason.explicit(null));
+        flock.cancel(Reason.explicit(flock.name, null));
     }
 
     @Override
     public void cancel(Throwable reason) {
-        flock.cancel(Flock.Reason.explicit(reason));
+        flock.cancel(Reason.explicit(flock.name, reason));
     }
 
     @Override

@@ -34,7 +34,7 @@ final class ThreadContext extends Context {
 
     @Override
     CancelledException newCancelledException() {
-        return new CancelledException("thread '" + thread.getName() + "' was interrupted (it is not a subtask of a scope)");
+        return new CancelledException("thread '" + Names.thread(thread) + "' was interrupted (it is not a subtask of a scope)");
     }
 
     @Override
@@ -60,7 +60,12 @@ final class ThreadContext extends Context {
     }
 
     @Override
-    Flock.Reason cancellationReasonForScopes() {
+    boolean interruptsEnabled() {
+        return true;
+    }
+
+    @Override
+    Reason cancellationReasonForScopes() {
         return null;
     }
 }

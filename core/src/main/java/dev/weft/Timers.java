@@ -5,9 +5,10 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Deadline timers: one daemon platform thread for all scopes, started on first use. When a timer
- * fires, the cancellation runs on a new virtual thread, so that cancelling a large scope does not
- * delay the other scopes' deadlines.
+ * Deadline timers: one daemon platform thread for all scopes, started on first use. A timer's
+ * action runs on that thread directly: a deadline's cancellation only marks, interrupts and hands
+ * off (see {@link Canceller}), so it is short, runs no user code, and fires even when every carrier
+ * thread of the virtual-thread scheduler is busy with CPU-bound subtasks.
  */
 final class Timers {
 
@@ -28,10 +29,14 @@ final class Timers {
         }
     }
 
-    /** Runs {@code action} on a new virtual thread after {@code nanos}. Cancel the returned future to drop it. */
+    /** Runs {@code action} on the timer thread after {@code nanos}. Cancel the returned future to drop it. */
     static Future<?> schedule(Runnable action, long nanos) {
         return Holder.EXECUTOR.schedule(() -> {
-            Thread.ofVirtual().name("weft-deadline").start(action);
+            try {
+                action.run();
+            } catch (Throwable e) {
+                Reports.internalError("a Weft timer action failed", e);
+            }
         }, nanos, TimeUnit.NANOSECONDS);
     }
 }

@@ -77,10 +77,24 @@ class CriticalSectionRaceTest {
     /** An onCancel resource that remembers being closed. */
     private static final class Resource implements AutoCloseable {
         volatile boolean closed;
+        final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
 
         @Override
         public void close() {
             closed = true;
+            closedLatch.countDown();
+        }
+
+        /** Closes run on a Weft closer thread after the interrupt: wait for this one, boundedly. */
+        boolean awaitClosed() throws InterruptedException {
+            boolean interrupted = Thread.interrupted();
+            try {
+                return closedLatch.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 
@@ -185,7 +199,7 @@ class CriticalSectionRaceTest {
             if (!checkThrows()) {
                 violations.add(t + ": cancellation lost across the exit: check() did not throw");
             }
-            if (!resource.closed) {
+            if (!resource.awaitClosed()) {
                 violations.add(t + ": cancellation lost across the exit: the onCancel resource was not closed");
             }
         } catch (Throwable e) {

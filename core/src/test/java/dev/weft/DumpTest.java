@@ -230,11 +230,13 @@ class DumpTest {
         try (var tree = new StuckTree("dump-json")) {
             JsonNode doc = JSON.readTree(Scopes.dumpJson(3));
 
-            assertThat(doc.get("format").asText()).isEqualTo("dev.weft.dump/1");
+            assertThat(doc.get("format").asText()).isEqualTo("dev.weft.dump/2");
             assertThat(doc.get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
             assertThat(doc.get("maxFrames").asInt()).isEqualTo(3);
             assertThat(doc.get("runningSubtasks").asInt()).isGreaterThanOrEqualTo(4);
-            JsonNode root = scopeNamed(doc.get("roots"), "dump-json");
+            JsonNode root = scopeNamed(doc.get("scopes"), "dump-json");
+            assertThat(root.get("listedAs").asText()).isEqualTo("root");
+            assertThat(root.get("depth").asInt()).isZero();
             assertThat(root.get("phase").asText()).isEqualTo("open");
             assertThat(root.get("root").asBoolean()).isTrue();
             assertThat(root.get("cancelled").asBoolean()).isFalse();
@@ -268,8 +270,10 @@ class DumpTest {
             assertThat(writer.at("/criticalSection/depth").asInt()).isEqualTo(1);
             assertThat(writer.at("/criticalSection/holdingCancellation").asBoolean()).isFalse();
 
-            JsonNode nested = tasks.get(2).get("scopes").get(0);
-            assertThat(nested.get("name").asText()).isEqualTo("dump-json-nested");
+            JsonNode nested = scopeNamed(doc.get("scopes"), "dump-json-nested");
+            assertThat(nested.get("parent").asLong()).isEqualTo(root.get("id").asLong());
+            assertThat(nested.get("parentTask").asInt()).isEqualTo(3);
+            assertThat(nested.get("depth").asInt()).isEqualTo(1);
             assertThat(nested.get("root").asBoolean()).isFalse();
             assertThat(nested.get("graceMillis").isNull()).isTrue();          // unbounded
             assertThat(nested.at("/owner/name").asText()).isEqualTo("dump-json#3:parent");
@@ -278,7 +282,7 @@ class DumpTest {
             tree.scope.cancel(new IOException("disk \"full\""));
             TestSupport.awaitTerminated(TestSupport.threadOf(tree.sleeper), BLOCKED);
             TestSupport.awaitTerminated(TestSupport.threadOf(tree.parent), BLOCKED);
-            root = scopeNamed(JSON.readTree(Scopes.dumpJson(0)).get("roots"), "dump-json");
+            root = scopeNamed(JSON.readTree(Scopes.dumpJson(0)).get("scopes"), "dump-json");
             assertThat(root.get("cancelled").asBoolean()).isTrue();
             assertThat(root.at("/cancellation/kind").asText()).isEqualTo("explicit");
             assertThat(root.at("/cancellation/reason").asText())
@@ -311,7 +315,7 @@ class DumpTest {
             assertThat(json.codePoints()).noneMatch(cp -> cp >= 0xD800 && cp <= 0xDFFF);   // no unpaired surrogate left raw
             assertThat(new String(json.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)).isEqualTo(json);
             JsonNode doc = JSON.readTree(json.getBytes(StandardCharsets.UTF_8));
-            JsonNode root = scopeNamed(doc.get("roots"), hostile);
+            JsonNode root = scopeNamed(doc.get("scopes"), hostile);
             assertThat(root.at("/tasks/0/name").asText()).isEqualTo(hostile);
             assertThat(root.at("/tasks/0/thread/name").asText()).isEqualTo(hostile + "#1:" + hostile);
             scope.cancel();
@@ -361,9 +365,14 @@ class DumpTest {
         try {
             JsonNode doc = JSON.readTree(Scopes.dumpJson());
             List<String> roots = new ArrayList<>();
-            doc.get("roots").forEach(r -> roots.add(r.get("name").asText()));
+            doc.get("scopes").forEach(r -> {
+                if (r.get("listedAs").asText().equals("root")) {
+                    roots.add(r.get("name").asText());
+                }
+            });
             assertThat(roots).doesNotContain("json-straggler");
-            JsonNode s = scopeNamed(doc.get("lingering"), "json-straggler");
+            JsonNode s = scopeNamed(doc.get("scopes"), "json-straggler");
+            assertThat(s.get("listedAs").asText()).isEqualTo("lingering");
             assertThat(s.get("phase").asText()).isEqualTo("closed");
             assertThat(s.get("lingering").asBoolean()).isTrue();
             assertThat(s.get("stragglersAtClose").asInt()).isEqualTo(1);

@@ -43,7 +43,8 @@ class GraceTest {
 
     /** One line of the exception message, in the format the issue documents. */
     private static final Pattern STRAGGLER_LINE = Pattern.compile(
-            "  scope '([^']+)' task #(\\d+) '([^']+)' stuck (\\d+(?:\\.\\d)?) s in ([\\w$]+\\.[\\w$<>]+) "
+            "  scope '([^']+)' task #(\\d+) '([^']+)' stuck in ([\\w$]+\\.[\\w$<>]+), running (\\d+(?:\\.\\d)?) s since fork, "
+                    + "(\\d+(?:\\.\\d)?) s since cancelled "
                     + "\\((not in a critical section|in critical section '[^']+'|in a critical section)\\).*");
 
     private static String uniqueName(String prefix) {
@@ -160,10 +161,11 @@ class GraceTest {
                 }
             }
         }
-        // "stuck 2.1 s in FileInputStream.read": the call the task is blocked in, not a JDK internal.
+        // "stuck in FileInputStream.read": the call the task is blocked in, not a JDK internal.
         assertThat(e.stragglers()).extracting(Straggler::stuckIn).containsExactly("CountDownLatch.await", "Thread.sleep");
-        assertThat(e.getMessage()).contains("task #1 'waiter' stuck ").contains(" in CountDownLatch.await (not in a critical section)")
-                .contains("task #2 'sleeper' stuck ").contains(" in Thread.sleep (not in a critical section)");
+        assertThat(e.getMessage()).contains("task #1 'waiter' stuck in CountDownLatch.await, running ")
+                .contains("task #2 'sleeper' stuck in Thread.sleep, running ")
+                .contains(" since cancelled (not in a critical section)");
         awaitTerminated(threadOf(waiter), WAIT);
         awaitTerminated(threadOf(sleeper), WAIT);
     }
@@ -255,8 +257,10 @@ class GraceTest {
             assertThat(m.group(1)).isEqualTo(name);
             assertThat(Integer.parseInt(m.group(2))).isEqualTo(s.index());
             assertThat(m.group(3)).isEqualTo(s.task());
-            assertThat(Double.parseDouble(m.group(4))).isGreaterThanOrEqualTo(grace.toMillis() / 1000.0 - 0.05);
-            assertThat(m.group(5)).isEqualTo(s.stuckIn());
+            assertThat(m.group(4)).isEqualTo(s.stuckIn());
+            assertThat(Double.parseDouble(m.group(5))).isGreaterThanOrEqualTo(grace.toMillis() / 1000.0 - 0.05);
+            assertThat(Double.parseDouble(m.group(6))).as("since cancelled: the grace period at least")
+                    .isGreaterThanOrEqualTo(grace.toMillis() / 1000.0 - 0.05);
             assertThat(line).isEqualTo("  " + s.describe());
         }
         assertThat(lines.get(1)).contains("(not in a critical section)");
@@ -307,7 +311,7 @@ class GraceTest {
             stubborn.releaseAndAwait();
 
             Reports.Incident incident = incidents.await(i -> i.error() == boom, WAIT);
-            assertThat(incident.kind()).isEqualTo("late-failure");
+            assertThat(incident.kind()).isEqualTo("failure");
             assertThat(incident.message()).contains("'late-failer'").contains("'" + name + "'").contains(boom.getMessage());
             assertThat(late.state()).isEqualTo(Subtask.State.FAILED);
             assertThat(late.exception()).isSameAs(boom);

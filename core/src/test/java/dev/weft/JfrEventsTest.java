@@ -18,6 +18,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -155,16 +156,21 @@ class JfrEventsTest {
     }
 
     @Test
+    void criticalSection_heldLessThanDefaultThreshold_recordsNothing() throws Exception {
+        assertThat(Events.CRITICAL_SECTION_THRESHOLD_NANOS).isEqualTo(10_000_000L);
+        List<RecordedEvent> events = record("jfr-critical-short", () -> {
+            heldSection("jfr-critical-short", null);     // held far less than 10 ms: no event
+        });
+        assertThat(named(events, "dev.weft.CriticalSection")).isEmpty();
+    }
+
+    @Test
+    @Tag("settings")
     void criticalSection_heldLongerThanThreshold_recordsSectionAndHeldTime() throws Exception {
-        long saved = Events.criticalSectionThresholdNanos;
+        assertThat(Events.CRITICAL_SECTION_THRESHOLD_NANOS).as("the settings execution sets the threshold to 0").isZero();
         long[] window = new long[2];
-        try {
-            List<RecordedEvent> events = record("jfr-critical", () -> {
-                Events.criticalSectionThresholdNanos = 1;
-                heldSection("jfr-critical", window);
-                Events.criticalSectionThresholdNanos = Duration.ofHours(1).toNanos();
-                heldSection("jfr-critical", null);          // held far less than the threshold: no event
-            });
+        {
+            List<RecordedEvent> events = record("jfr-critical", () -> heldSection("jfr-critical", window));
 
             assertThat(events).filteredOn(e -> e.getEventType().getName().equals("dev.weft.CriticalSection")).hasSize(1);
             RecordedEvent e = named(events, "dev.weft.CriticalSection").get(0);
@@ -174,8 +180,6 @@ class JfrEventsTest {
             assertThat(e.getDuration("held")).isPositive().isLessThanOrEqualTo(Duration.ofNanos(window[1] - window[0]));
             List<RecordedFrame> frames = e.getStackTrace().getFrames();
             assertThat(frames).anyMatch(f -> f.getMethod().getType().getName().equals(JfrEventsTest.class.getName()));
-        } finally {
-            Events.criticalSectionThresholdNanos = saved;
         }
     }
 
@@ -207,18 +211,16 @@ class JfrEventsTest {
     }
 
     @Test
+    @Tag("settings")
     void scopeLeaked_unreachableOpenScope_recordsLeak() throws Exception {
-        String savedMode = Leaks.mode;
-        Consumer<Reports.Incident> savedListener = Reports.listener;
+        assertThat(Leaks.MODE).isEqualTo("trace");
         CountDownLatch reported = new CountDownLatch(1);
         AtomicReference<Thread> task = new AtomicReference<>();
-        try {
-            Leaks.mode = "trace";
-            Reports.listener = i -> {
+        try (var incidents = new ShutdownSupport.Incidents(i -> {
                 if (i.kind().equals("leak") && i.message().contains("'jfr-leaky'")) {
                     reported.countDown();
                 }
-            };
+            })) {
             List<RecordedEvent> events = record("jfr-leaky", () -> {
                 Thread leaker = Thread.ofPlatform().name("jfr-leaker").start(() -> {
                     var scope = TaskScope.open(TaskScope.Joiner.awaitAll(), c -> c.withName("jfr-leaky"));
@@ -248,9 +250,6 @@ class JfrEventsTest {
             assertThat(e.getStackTrace()).isNull();
             assertThat(named(events, "dev.weft.ScopeCancelled")).singleElement()
                     .satisfies(c -> assertThat(c.getString("reason")).isEqualTo("leak"));
-        } finally {
-            Leaks.mode = savedMode;
-            Reports.listener = savedListener;
         }
     }
 
@@ -266,15 +265,11 @@ class JfrEventsTest {
 
     @Test
     void thresholdNanos_invalid_fallsBackToTheDefaultWithAWarning() {
-        Consumer<Reports.Incident> saved = Reports.listener;
         List<String> warnings = new ArrayList<>();
-        Reports.listener = i -> warnings.add(i.message());
-        try {
+        try (var incidents = new ShutdownSupport.Incidents(i -> warnings.add(i.message()))) {
             assertThat(Events.thresholdNanos("ten ms")).isEqualTo(10_000_000L);
             assertThat(Events.thresholdNanos("5 minutes")).isEqualTo(10_000_000L);
             assertThat(Events.thresholdNanos("5")).isEqualTo(10_000_000L);
-        } finally {
-            Reports.listener = saved;
         }
         assertThat(warnings).hasSize(3).allMatch(w -> w.contains("dev.weft.jfr.criticalSectionThreshold"));
     }

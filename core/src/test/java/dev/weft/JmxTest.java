@@ -69,7 +69,7 @@ class JmxTest {
                 assertThat(noFrames).contains("task #1 'sleeper' RUNNING").doesNotContain("at java.base/");
                 JsonNode json = DumpTest.JSON.readTree((String) server.invoke(name(), "dumpJson", new Object[] {1}, new String[] {"int"}));
                 assertThat(json.get("maxFrames").asInt()).isEqualTo(1);
-                assertThat(json.get("roots").findValuesAsText("name")).contains("jmx-local", "sleeper");
+                assertThat(json.get("scopes").findValuesAsText("name")).contains("jmx-local", "sleeper");
                 assertThat((Integer) server.getAttribute(name(), "RootScopes")).isPositive();
                 assertThat((Integer) server.getAttribute(name(), "RunningSubtasks")).isPositive();
                 assertThat(server.getAttribute(name(), "LingeringScopes")).isInstanceOf(Integer.class);
@@ -156,7 +156,7 @@ class JmxTest {
                         "task #1 'parked' RUNNING", "thread 'jmx-probe#1:parked'");
                 JsonNode json = DumpTest.JSON.readTree((String) remote.invoke(name(), "dumpJson", null, null));
                 assertThat(json.get("pid").asLong()).isEqualTo(child.process.pid());
-                assertThat(json.at("/roots/0/name").asText()).isEqualTo("jmx-probe");
+                assertThat(json.at("/scopes/0/name").asText()).isEqualTo("jmx-probe");
                 assertThat(remote.invoke(name(), "cancelAll", null, null)).isEqualTo(1);
             }
             assertThat(child.awaitLine("join threw dev.weft.CancelledException: scope 'jmx-probe' was cancelled by Scopes.cancelAll()"))

@@ -62,8 +62,8 @@ class LateFailureTest {
             assertThat(subtask.state()).isEqualTo(Subtask.State.FAILED);
             assertThat(subtask.exception()).isSameAs(error);
             Reports.Incident report = incidents.await(i -> i.error() == error, WAIT);
-            assertThat(report.kind()).isEqualTo("late-failure");
-            assertThat(report.message()).contains("failed after join() of its scope had returned");
+            assertThat(report.kind()).isEqualTo("failure");
+            assertThat(report.message()).contains("failed", "was not reported by join()");
         }
     }
 
@@ -98,7 +98,7 @@ class LateFailureTest {
             assertThat(nestedSubtask.get().state()).isEqualTo(Subtask.State.FAILED);
             assertThat(nestedSubtask.get().exception()).isSameAs(error);
             Reports.Incident report = incidents.await(i -> i.error() == error, WAIT);
-            assertThat(report.kind()).isEqualTo("late-failure");
+            assertThat(report.kind()).isEqualTo("failure");
         }
     }
 }

@@ -12,9 +12,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -29,17 +29,6 @@ class LeakTest {
     private static final Duration GC_POLL = Duration.ofMillis(100);
     private static final AtomicInteger IDS = new AtomicInteger();
 
-    private String savedMode;
-
-    @BeforeEach
-    void saveMode() {
-        savedMode = Leaks.mode;
-    }
-
-    @AfterEach
-    void restoreMode() {
-        Leaks.mode = savedMode;
-    }
 
     /**
      * Opens a scope named {@code name} on a new thread, forks a subtask that blocks until
@@ -85,7 +74,7 @@ class LeakTest {
     @Test
     @Timeout(120)
     void leakedScope_unreachableWhileOpen_reportedOnceWithNameAndOwnerAndTasksCancelled() throws Exception {
-        Leaks.mode = "on";
+        assumeTrue(Leaks.MODE.equals("on"), "runs with the default leak detection");
         String name = "leaky-" + IDS.incrementAndGet();
         try (var incidents = new ShutdownSupport.Incidents()) {
             Subtask<Object> task = openAndDrop(name, false);
@@ -108,9 +97,10 @@ class LeakTest {
     }
 
     @Test
+    @Tag("settings")
     @Timeout(120)
     void leakedScope_traceMode_reportIncludesOpeningStackTrace() throws Exception {
-        Leaks.mode = "trace";
+        assertThat(Leaks.MODE).as("the settings execution runs with -Ddev.weft.leakDetection=trace").isEqualTo("trace");
         String name = "traced-" + IDS.incrementAndGet();
         try (var incidents = new ShutdownSupport.Incidents()) {
             Subtask<Object> task = openAndDrop(name, false);
@@ -129,7 +119,7 @@ class LeakTest {
     @Test
     @Timeout(120)
     void closedScope_unreachable_neverReported() throws Exception {
-        Leaks.mode = "on";
+        assumeTrue(Leaks.MODE.equals("on"), "runs with the default leak detection");
         String closed = "closed-" + IDS.incrementAndGet();
         String canary = "canary-" + IDS.incrementAndGet();
         try (var incidents = new ShutdownSupport.Incidents()) {

@@ -64,17 +64,12 @@ final class Reliability {
      * the build output. Reflective, because the test module does not read {@code java.logging}.
      */
     static AutoCloseable quietWeftLog() {
-        try {
-            Class<?> loggerClass = Class.forName("java.util.logging.Logger");
-            Class<?> levelClass = Class.forName("java.util.logging.Level");
-            Object logger = loggerClass.getMethod("getLogger", String.class).invoke(null, "dev.weft");
-            Object previous = loggerClass.getMethod("getLevel").invoke(logger);
-            var setLevel = loggerClass.getMethod("setLevel", levelClass);
-            setLevel.invoke(logger, levelClass.getField("OFF").get(null));
-            return () -> setLevel.invoke(logger, previous);      // the lambda holds the logger strongly meanwhile
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return () -> { };                                    // no java.util.logging: leave the log as it is
-        }
+        // Records still reach handlers attached to "dev.weft" itself (ShutdownSupport.Incidents);
+        // they only stop going up to the console handler.
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.weft");
+        boolean previous = logger.getUseParentHandlers();
+        logger.setUseParentHandlers(false);
+        return () -> logger.setUseParentHandlers(previous);     // the lambda holds the logger strongly meanwhile
     }
 
     /** The registry's content at some moment. */

@@ -111,18 +111,49 @@ final class ShutdownSupport {
     }
 
     /**
-     * Captures Weft's incident reports ({@link Reports#listener}) while open; restores the previous
-     * listener on close.
+     * Captures Weft's incident reports while open, as the application would see them: through a
+     * {@code java.util.logging} handler on logger {@code "dev.weft"} (where {@code System.Logger}
+     * sends them by default). Each record is matched to its {@link Reports.Incident}, which
+     * {@link Reports} keeps before it logs, to know its kind. Detaches the handler on close.
      */
-    static final class Incidents implements AutoCloseable {
+    static final class Incidents extends java.util.logging.Handler implements AutoCloseable {
 
-        private final Consumer<Reports.Incident> previous;
+        /** Held strongly: java.util.logging keeps loggers only weakly. */
+        private final java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.weft");
         private final BlockingQueue<Reports.Incident> queue = new LinkedBlockingQueue<>();
         private final List<Reports.Incident> seen = new ArrayList<>();
+        private final Consumer<Reports.Incident> each;
 
         Incidents() {
-            previous = Reports.listener;
-            Reports.listener = queue::add;
+            this(i -> { });
+        }
+
+        /** Also passes each incident to {@code each}, on the reporting thread. */
+        Incidents(Consumer<Reports.Incident> each) {
+            this.each = each;
+            logger.addHandler(this);
+        }
+
+        @Override
+        public void publish(java.util.logging.LogRecord r) {
+            Reports.Incident found = null;
+            List<Reports.Incident> recent = Reports.recent();
+            for (int i = recent.size() - 1; i >= 0; i--) {
+                Reports.Incident c = recent.get(i);
+                if (c.error() == r.getThrown() && c.message().equals(r.getMessage())) {
+                    found = c;
+                    break;
+                }
+            }
+            if (found == null) {
+                found = new Reports.Incident(r.getInstant(), "unknown", r.getMessage(), r.getThrown());
+            }
+            queue.add(found);
+            each.accept(found);
+        }
+
+        @Override
+        public void flush() {
         }
 
         /**
@@ -167,7 +198,7 @@ final class ShutdownSupport {
 
         @Override
         public void close() {
-            Reports.listener = previous;
+            logger.removeHandler(this);
         }
     }
 }

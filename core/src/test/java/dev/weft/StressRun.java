@@ -73,6 +73,7 @@ final class StressRun {
     static final class Resource implements AutoCloseable {
         final boolean kept;
         final AtomicInteger closes = new AtomicInteger();
+        final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
         /** Closes when the registration was closed, or -1 while registered. */
         volatile int closesAtUnregister = -1;
         private final Runnable onSecondClose;
@@ -86,6 +87,21 @@ final class StressRun {
         public void close() {
             if (closes.incrementAndGet() > 1) {
                 onSecondClose.run();
+            }
+            closed.countDown();
+        }
+
+        /** Closes run on a Weft closer thread after the interrupt: waits (boundedly) for the first. */
+        boolean awaitClosed() {
+            boolean interrupted = Thread.interrupted();
+            try {
+                return closed.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                return closes.get() > 0;
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }
@@ -136,6 +152,8 @@ final class StressRun {
         /** Whether the owner is a subtask (it may be cancelled and interrupted) or a thread of the test. */
         boolean ownerIsTask;
         GracePeriodExceededException stragglers;
+        /** What close() threw, or null: failures that join() did not deliver may be attached to it. */
+        Throwable closeThrew;
 
         ScopeRecord(StressPlan.Scope plan) {
             this.plan = plan;
@@ -308,6 +326,7 @@ final class StressRun {
             scope.close();
         } catch (Throwable t) {
             closeFailure = t;
+            sr.closeThrew = t;
             if (t instanceof GracePeriodExceededException g) {
                 sr.stragglers = g;
             } else {
@@ -458,7 +477,7 @@ final class StressRun {
                 violation(r + ": cancellation lost across the section's exit: check() did not throw");
             }
             for (Resource res : kept) {
-                if (res.closes.get() != 1) {
+                if (!res.awaitClosed() || res.closes.get() != 1) {
                     violation(r + ": cancellation lost across the section's exit: an onCancel resource has "
                             + res.closes.get() + " closes");
                 }
@@ -691,12 +710,12 @@ final class StressRun {
         if (sr.stragglers == null && sr.flock.liveCount() != 0) {
             violation(sr.plan + ": close() returned normally with " + sr.flock.liveCount() + " subtasks live");
         }
-        Flock.Reason reason = sr.flock.reason;
-        if (reason != null && reason.kind() == Flock.Reason.Kind.DEADLINE) {
+        Reason reason = sr.flock.reason;
+        if (reason != null && reason.kind() == Reason.Kind.DEADLINE) {
             count(Stat.DEADLINES);
         }
-        if (sr.plan.shielded && reason != null && (reason.kind() == Flock.Reason.Kind.UPSTREAM
-                || reason.kind() == Flock.Reason.Kind.GLOBAL)) {
+        if (sr.plan.shielded && reason != null && (reason.kind() == Reason.Kind.UPSTREAM
+                || reason.kind() == Reason.Kind.GLOBAL)) {
             violation(sr.plan + ": a scope opened and closed inside a critical section was reached by outer cancellation: "
                     + reason.text());
         }
@@ -842,15 +861,15 @@ final class StressRun {
                 violation(sp + ": anySuccessfulOrThrow threw although a subtask succeeded: " + cause);
             }
         } else if (e instanceof CancelledException ce) {
-            Flock.Reason reason = sr.flock.reason;
-            if (reason == null || reason.kind() == Flock.Reason.Kind.JOINER) {
+            Reason reason = sr.flock.reason;
+            if (reason == null || reason.kind() == Reason.Kind.JOINER) {
                 violation(sp + ": join() threw " + ce + " but the scope's cancellation reason is " + reason);
             } else if (ce instanceof DeadlineExceededException) {
                 Instant deadline = sr.flock.deadline;
-                if (reason.kind() != Flock.Reason.Kind.DEADLINE || deadline == null || Instant.now().isBefore(deadline)) {
+                if (reason.kind() != Reason.Kind.DEADLINE || deadline == null || Instant.now().isBefore(deadline)) {
                     violation(sp + ": DeadlineExceededException, but the reason is " + reason + " and the deadline " + deadline);
                 }
-            } else if (reason.kind() == Flock.Reason.Kind.DEADLINE || ce.getCause() != reason.cause()) {
+            } else if (reason.kind() == Reason.Kind.DEADLINE || ce.getCause() != reason.cause()) {
                 violation(sp + ": " + ce + " (cause " + ce.getCause() + ") does not match the reason " + reason);
             }
         }
@@ -972,12 +991,15 @@ final class StressRun {
             attached.add(sr.joinThrew.getCause());
             attached.addAll(List.of(sr.joinThrew.getSuppressed()));
         }
+        if (sr.closeThrew != null) {
+            attached.addAll(List.of(sr.closeThrew.getSuppressed()));
+        }
         for (TaskRecord r : sr.tasks) {
             if (r.task.state() != FAILED) {
                 continue;
             }
             Throwable f = r.task.exception();
-            boolean reported = lateFailures.contains(f);
+            boolean reported = lateFailures.contains(f) || sr.closeThrew != null && attached.contains(f);
             if (sr.runningAfterJoin.contains(r.task) && !reported) {
                 violation(r + ": failed after join() had " + (sr.joinReturned ? "returned" : "thrown")
                         + ", and the failure was neither attached nor reported: " + f);

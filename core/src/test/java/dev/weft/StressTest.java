@@ -95,18 +95,15 @@ class StressTest {
         // Failures after join() returned are reported through Reports: collect them, to check that none is
         // lost. No other incident may happen (no leak, no failing resource, no internal error).
         Set<Throwable> lateFailures = ConcurrentHashMap.newKeySet();
-        var previousListener = Reports.listener;
-        Reports.listener = i -> {
-            if (i.kind().equals("late-failure")) {
-                lateFailures.add(i.error());
-            } else {
-                violations.accept("tree ?: unexpected incident " + i);
-            }
-        };
-        try (var quiet = Reliability.quietWeftLog()) {
+        try (var quiet = Reliability.quietWeftLog();
+             var incidents = new ShutdownSupport.Incidents(i -> {
+                 if (i.kind().equals("failure")) {
+                     lateFailures.add(i.error());
+                 } else {
+                     violations.accept("tree ?: unexpected incident " + i);
+                 }
+             })) {
             run(seed, replayTree, lanes, maxTasks, repeat, lifecycles, stats, found, violations, lateFailures, before);
-        } finally {
-            Reports.listener = previousListener;
         }
     }
 
