@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
@@ -78,7 +77,7 @@ final class Flock {
     final Flock enclosing;
     /** Whether this is a root: opened by a thread that is not a subtask, outside any other scope. */
     final boolean root;
-    private final TaskScope.Joiner<Object, Object> joiner;
+    private final TaskScope.Joiner<Object, Object, ?> joiner;
     /** Null for Weft's named virtual threads. */
     private final ThreadFactory factory;
     final long graceNanos;
@@ -140,7 +139,7 @@ final class Flock {
     /** The straggler report made at close, or null. Owner writes; diagnostics read. */
     volatile List<GracePeriodExceededException.Straggler> stragglers;
 
-    Flock(TaskScope.Joiner<Object, Object> joiner, Config config, Context ctx, Throwable openSite) {
+    Flock(TaskScope.Joiner<Object, Object, ?> joiner, Config config, Context ctx, Throwable openSite) {
         this.id = IDS.incrementAndGet();
         this.name = config.name() != null ? config.name() : "scope-" + id;
         this.threadNamePrefix = this.name + "#";
@@ -467,7 +466,8 @@ final class Flock {
     // ---------------------------------------------------------------------------------------
     // Join (owner)
 
-    Object join() throws ExecutionException, InterruptedException {
+    /** Returns the joiner's result; throws what {@code result()} throws (R_X), unchecked here. */
+    Object join() throws InterruptedException {
         ensureOwner("join");
         int ph = phase;
         if (ph != OPEN) {
@@ -495,7 +495,7 @@ final class Flock {
         return outcome();
     }
 
-    private Object outcome() throws ExecutionException {
+    private Object outcome() {
         Reason r = reason;
         if (r != null && r.kind() != Reason.Kind.JOINER) {
             CancelledException e = r.kind() == Reason.Kind.DEADLINE
@@ -506,7 +506,8 @@ final class Flock {
         }
         Throwable jf = ledger.first(FailureLedger.Source.JOINER);
         if (jf != null) {
-            ExecutionException e = new ExecutionException("the joiner of scope '" + Names.escape(name) + "' threw " + jf, jf);
+            IllegalStateException e = new IllegalStateException("the joiner of scope '" + Names.escape(name)
+                    + "' threw " + jf + " in onComplete; a joiner must not throw (fix the joiner)", jf);
             ledger.attachTo(e, jf);
             throw e;
         }
@@ -514,9 +515,8 @@ final class Flock {
         try {
             result = joiner.result();
         } catch (Throwable t) {
-            ExecutionException e = new ExecutionException(t);
-            ledger.attachTo(e, t);
-            throw e;
+            ledger.attachTo(t, t.getCause());
+            throw Flock.<RuntimeException>sneaky(t);
         }
         ledger.joinReturned();
         return result;
@@ -756,6 +756,12 @@ final class Flock {
             }
         }
         return list;
+    }
+
+    /** Throws {@code t} unchanged: {@code join} declares the joiner's exception type, R_X. */
+    @SuppressWarnings("unchecked")
+    private static <X extends Throwable> X sneaky(Throwable t) throws X {
+        throw (X) t;
     }
 
     private void ensureOwner(String what) {

@@ -56,6 +56,44 @@ public final class GracePeriodExceededException extends RuntimeException {
         return grace;
     }
 
+    /**
+     * Finds the straggler report in an outcome: {@code outcome} itself if it is one, else the first
+     * one attached to it as {@linkplain Throwable#getSuppressed() suppressed}, at any depth. When
+     * the body of a {@code try}-with-resources throws (for example {@link TaskScope#join()} with a
+     * {@link DeadlineExceededException}) and {@link TaskScope#close()} then reports stragglers, the
+     * report is attached to the body's exception; this is the one call that finds it, whichever
+     * exception the {@code catch} received:
+     * {@snippet :
+     * } catch (DeadlineExceededException | GracePeriodExceededException e) {
+     *     GracePeriodExceededException.in(e).ifPresent(g -> log.warn(g.getMessage()));
+     * }
+     * }
+     *
+     * @param outcome the exception caught
+     * @return the straggler report, if there is one
+     * @throws NullPointerException if {@code outcome} is null
+     */
+    public static java.util.Optional<GracePeriodExceededException> in(Throwable outcome) {
+        Objects.requireNonNull(outcome, "outcome");
+        java.util.ArrayDeque<Throwable> work = new java.util.ArrayDeque<>();
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        work.add(outcome);
+        while (!work.isEmpty()) {
+            Throwable t = work.poll();
+            if (!seen.add(t)) {
+                continue;
+            }
+            if (t instanceof GracePeriodExceededException g) {
+                return java.util.Optional.of(g);
+            }
+            work.addAll(List.of(t.getSuppressed()));
+            if (t.getCause() != null) {
+                work.add(t.getCause());
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     private static String message(String scopeName, Duration grace, List<Straggler> stragglers) {
         StringBuilder sb = new StringBuilder(64 + 96 * Math.min(stragglers.size(), MAX_MESSAGE_LINES));
         sb.append("scope '").append(Names.escape(scopeName)).append("' closed with ").append(stragglers.size())

@@ -5,6 +5,8 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.NoSuchElementException;
 import java.util.function.Predicate;
 
@@ -28,25 +30,51 @@ final class Joiners {
         return s.exception();
     }
 
+    /** The JDK's preconditions for {@code onFork}: a non-null subtask. */
+    static <T> Subtask<T> forked(Subtask<T> subtask) {
+        return Objects.requireNonNull(subtask, "subtask");
+    }
+
+    /** The JDK's preconditions for {@code onComplete}: a non-null, completed subtask. */
+    static <T> Subtask<T> completed(Subtask<T> subtask) {
+        if (Objects.requireNonNull(subtask, "subtask").state() == Subtask.State.RUNNING) {
+            throw new IllegalArgumentException("onComplete(" + subtask.name() + "): the subtask has not completed;"
+                    + " only its scope calls onComplete, once the subtask has completed");
+        }
+        return subtask;
+    }
+
+    /** The fail-fast joiners' exception: an ExecutionException whose cause is the first failure. */
+    static ExecutionException failed(Subtask<?> s) {
+        Throwable f = failureOf(s);
+        return new ExecutionException(f);
+    }
+
     /** Base: remembers the first subtask (in completion order) that did not succeed. */
-    abstract static class FailFast<T, R> implements Joiner<T, R> {
+    abstract static class FailFast<T, R> implements Joiner<T, R, ExecutionException> {
 
         /** First subtask that ended FAILED or CANCELLED. Written by CAS from subtask threads. */
         private volatile Subtask<T> firstFailed;
 
         @Override
+        public boolean onFork(Subtask<T> subtask) {
+            forked(subtask);
+            return false;
+        }
+
+        @Override
         public boolean onComplete(Subtask<T> subtask) {
-            if (subtask.state() == Subtask.State.SUCCESS) {
+            if (completed(subtask).state() == Subtask.State.SUCCESS) {
                 return false;
             }
             FIRST_FAILED.compareAndSet(this, null, subtask);
             return true;
         }
 
-        final void throwIfFailed() throws Throwable {
+        final void throwIfFailed() throws ExecutionException {
             Subtask<T> f = firstFailed;
             if (f != null) {
-                throw failureOf(f);
+                throw failed(f);
             }
         }
 
@@ -68,12 +96,12 @@ final class Joiners {
 
         @Override
         public boolean onFork(Subtask<T> subtask) {
-            subtasks.add(subtask);
+            subtasks.add(forked(subtask));
             return false;
         }
 
         @Override
-        public List<T> result() throws Throwable {
+        public List<T> result() throws ExecutionException {
             throwIfFailed();
             List<T> results = new ArrayList<>(subtasks.size());
             for (Subtask<T> s : subtasks) {
@@ -91,7 +119,7 @@ final class Joiners {
     static final class AwaitAllSuccessful<T> extends FailFast<T, Void> {
 
         @Override
-        public Void result() throws Throwable {
+        public Void result() throws ExecutionException {
             throwIfFailed();
             return null;
         }
@@ -102,7 +130,7 @@ final class Joiners {
         }
     }
 
-    static final class AnySuccessful<T> implements Joiner<T, T> {
+    static final class AnySuccessful<T> implements Joiner<T, T, ExecutionException> {
 
         /** The first subtask to succeed. CAS from subtask threads. */
         private volatile Subtask<T> success;
@@ -110,8 +138,14 @@ final class Joiners {
         private volatile Subtask<T> firstFailed;
 
         @Override
+        public boolean onFork(Subtask<T> subtask) {
+            forked(subtask);
+            return false;
+        }
+
+        @Override
         public boolean onComplete(Subtask<T> subtask) {
-            if (subtask.state() == Subtask.State.SUCCESS) {
+            if (completed(subtask).state() == Subtask.State.SUCCESS) {
                 return SUCCESS.compareAndSet(this, null, subtask);
             }
             FIRST_FAILED.compareAndSet(this, null, subtask);
@@ -119,16 +153,16 @@ final class Joiners {
         }
 
         @Override
-        public T result() throws Throwable {
+        public T result() throws ExecutionException {
             Subtask<T> s = success;
             if (s != null) {
                 return s.get();
             }
             Subtask<T> f = firstFailed;
             if (f != null) {
-                throw failureOf(f);
+                throw failed(f);
             }
-            throw new NoSuchElementException("no subtask completed successfully: none was forked");
+            throw new ExecutionException(new NoSuchElementException("no subtask completed successfully: none was forked"));
         }
 
         @Override
@@ -150,7 +184,19 @@ final class Joiners {
         }
     }
 
-    static final class AwaitAll<T> implements Joiner<T, Void> {
+    static final class AwaitAll<T> implements Joiner<T, Void, RuntimeException> {
+
+        @Override
+        public boolean onFork(Subtask<T> subtask) {
+            forked(subtask);
+            return false;
+        }
+
+        @Override
+        public boolean onComplete(Subtask<T> subtask) {
+            completed(subtask);
+            return false;
+        }
 
         @Override
         public Void result() {
@@ -163,7 +209,7 @@ final class Joiners {
         }
     }
 
-    static final class AllUntil<T> implements Joiner<T, List<Subtask<T>>> {
+    static final class AllUntil<T> implements Joiner<T, List<Subtask<T>>, RuntimeException> {
 
         private final Predicate<? super Subtask<T>> isDone;
         /** All forked subtasks, in fork order. Owner thread only. */
@@ -175,13 +221,13 @@ final class Joiners {
 
         @Override
         public boolean onFork(Subtask<T> subtask) {
-            subtasks.add(subtask);
+            subtasks.add(forked(subtask));
             return false;
         }
 
         @Override
         public boolean onComplete(Subtask<T> subtask) {
-            return isDone.test(subtask);
+            return isDone.test(completed(subtask));
         }
 
         @Override

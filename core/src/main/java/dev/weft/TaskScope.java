@@ -70,12 +70,13 @@ import java.util.function.UnaryOperator;
  *
  * {@snippet :
  * try (var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName("ingest")
- *                                                             .withGrace(Duration.ofSeconds(2)))) {
+ *         .withTimeout(Duration.ofSeconds(30)).withGrace(Duration.ofSeconds(2)))) {
  *     scope.fork("reader", this::readAll);
  *     scope.fork("writer", this::writeAll);
- *     scope.join();
- * } catch (GracePeriodExceededException e) {
- *     log.warn(e.getMessage());    // one line per straggler: name, age, where it is stuck
+ *     scope.join();                       // throws DeadlineExceededException after 30 s
+ * } catch (CancelledException | GracePeriodExceededException e) {
+ *     // Whichever was thrown first carries the report: close() adds its own exception to join()'s.
+ *     GracePeriodExceededException.in(e).ifPresent(g -> log.warn(g.getMessage()));  // a line per straggler
  * }
  * }
  *
@@ -100,10 +101,24 @@ import java.util.function.UnaryOperator;
  * bounded {@code close}, explicit and per-subtask cancellation, a cancellation state that code can
  * {@linkplain Cancellation query}, critical sections, and {@code onCancel} resources.
  *
+ * <h2>Types</h2>
+ *
+ * As in JDK 27's {@code StructuredTaskScope} (JEP 533), the third type parameter is the exception
+ * {@link #join()} throws: the joiner decides it, so a supervisor's caller does not catch a
+ * failure that cannot happen. With {@code var} the types are inferred; spelled out, they are:
+ * {@snippet :
+ * TaskScope<String, Void, ExecutionException> failFast = TaskScope.open();        // join() throws ExecutionException
+ * TaskScope<String, Void, RuntimeException> supervisor = TaskScope.open(Joiner.awaitAll());  // nothing checked
+ * TaskScope<String, List<String>, ExecutionException> all = TaskScope.open(Joiner.allSuccessfulOrThrow());
+ * }
+ *
  * @param <T> the result type of the subtasks
  * @param <R> the result type of {@link #join()}
+ * @param <R_X> the exception {@link #join()} throws when the joiner's {@link Joiner#result()}
+ *              does: {@link ExecutionException} for the fail-fast joiners, {@link RuntimeException}
+ *              (nothing checked) for a supervisor
  */
-public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeImpl {
+public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoCloseable permits TaskScopeImpl {
 
     /**
      * Opens a scope whose {@link #join()} waits for every subtask to succeed, or for the first
@@ -117,7 +132,7 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * @param <T> the result type of the subtasks
      * @return a new open scope
      */
-    static <T> TaskScope<T, Void> open() {
+    static <T> TaskScope<T, Void, ExecutionException> open() {
         return open(Joiner.awaitAllSuccessfulOrThrow());
     }
 
@@ -127,10 +142,11 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * @param joiner the policy that decides when {@link #join()} returns and what it returns
      * @param <T> the result type of the subtasks
      * @param <R> the result type of {@code join}
+     * @param <R_X> the exception {@code join} throws when the joiner's {@code result()} does
      * @return a new open scope
      * @throws NullPointerException if {@code joiner} is null
      */
-    static <T, R> TaskScope<T, R> open(Joiner<? super T, ? extends R> joiner) {
+    static <T, R, R_X extends Throwable> TaskScope<T, R, R_X> open(Joiner<? super T, ? extends R, R_X> joiner) {
         return open(joiner, UnaryOperator.identity());
     }
 
@@ -150,12 +166,13 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * @param configFunction a function applied to the default configuration
      * @param <T> the result type of the subtasks
      * @param <R> the result type of {@code join}
+     * @param <R_X> the exception {@code join} throws when the joiner's {@code result()} does
      * @return a new open scope
      * @throws NullPointerException if {@code joiner} or {@code configFunction} is null, or if
      *         {@code configFunction} returns null
      */
-    static <T, R> TaskScope<T, R> open(Joiner<? super T, ? extends R> joiner,
-                                       UnaryOperator<Configuration> configFunction) {
+    static <T, R, R_X extends Throwable> TaskScope<T, R, R_X> open(Joiner<? super T, ? extends R, R_X> joiner,
+                                                                    UnaryOperator<Configuration> configFunction) {
         Objects.requireNonNull(joiner, "joiner");
         Objects.requireNonNull(configFunction, "configFunction");
         Configuration cfg = configFunction.apply(Config.DEFAULT);
@@ -240,10 +257,12 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * <p>{@code join} returns or throws when one of these happens first:
      * <ul>
      *   <li>every subtask has completed, or the joiner's {@link Joiner#onComplete onComplete}
-     *       returned {@code true} (which cancels the scope): {@code join} returns
-     *       {@link Joiner#result()}, or throws {@link ExecutionException} with the exception
-     *       {@code result()} threw as its cause. For the built-in fail-fast joiners that is the
-     *       first failure;</li>
+     *       returned {@code true} (which cancels the scope): {@code join} returns what
+     *       {@link Joiner#result()} returns, or throws what it throws ({@code R_X}). The built-in
+     *       fail-fast joiners throw {@link ExecutionException} whose cause is the first
+     *       failure;</li>
+     *   <li>the joiner's {@code onComplete} threw: {@link IllegalStateException} whose cause is
+     *       that exception (a joiner that throws is a bug in the joiner);</li>
      *   <li>the scope's deadline passed: {@link DeadlineExceededException};</li>
      *   <li>the scope was cancelled by {@link #cancel()}, by an enclosing scope or task, by
      *       {@link Scopes#cancelAll()}, or as a leaked scope: {@link CancelledException}, whose
@@ -258,24 +277,32 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * exception as {@linkplain Throwable#getSuppressed() suppressed}. A failure that was caused by
      * the cancellation (the subtask ended {@link Subtask.State#CANCELLED CANCELLED}) is not. A
      * subtask that fails after {@code join} returned or threw (it stopped waiting for it) is
-     * reported through {@code System.Logger} {@code "dev.weft"}, like a straggler that fails after
-     * {@code close()}: no failure is lost.
+     * attached to the exception {@link #close()} throws, or, if it throws none, reported through
+     * {@code System.Logger} {@code "dev.weft"}: no failure is lost, and none is reported twice.
+     * When {@code join} returns normally (a supervisor), the subtasks' failures are read from the
+     * subtasks.
+     *
+     * <p>If the scope then closes with stragglers, {@code try}-with-resources adds the
+     * {@link GracePeriodExceededException} to the exception {@code join} threw, as suppressed;
+     * {@link GracePeriodExceededException#in(Throwable)} finds it in whichever exception the
+     * {@code catch} received.
      *
      * <p>After {@code join} returns or throws (other than {@code InterruptedException}), the scope
      * accepts no more forks. {@code join} may be called again only after it threw
      * {@code InterruptedException}.
      *
      * @return the joiner's result
-     * @throws ExecutionException if the joiner's {@code result()} throws, for example because a
-     *         subtask failed; its cause is that exception
+     * @throws R_X what the joiner's {@code result()} throws, for example an
+     *         {@link ExecutionException} whose cause is the first failure
      * @throws DeadlineExceededException if the scope's own deadline passed first
      * @throws CancelledException if the scope was cancelled for another reason
      * @throws InterruptedException if the owner was interrupted while waiting, before the scope was
      *         cancelled; the scope is not cancelled by this
      * @throws WrongThreadException if the current thread is not the scope's owner
-     * @throws IllegalStateException if {@code join} already completed or the scope is closed
+     * @throws IllegalStateException if {@code join} already completed or the scope is closed, or if
+     *         the joiner's {@code onComplete} threw (its exception is the cause)
      */
-    R join() throws ExecutionException, InterruptedException;
+    R join() throws R_X, InterruptedException;
 
     /**
      * Cancels the scope, with no particular reason. Same as {@code cancel(null)}.
@@ -335,15 +362,14 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * Only one exception is thrown; others are attached to it as suppressed. Closing a closed scope
      * has no effect. When the {@code try} block itself throws (for example {@code join()} after a
      * cancellation), {@code try}-with-resources attaches the exception {@code close} throws to that
-     * one as {@linkplain Throwable#getSuppressed() suppressed}, so a straggler report is found there:
+     * one as {@linkplain Throwable#getSuppressed() suppressed}; one call finds the straggler
+     * report in whichever exception the {@code catch} receives:
      * {@snippet :
      * try (var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withGrace(Duration.ofSeconds(1)))) {
      *     scope.fork(worker);
      *     scope.join();
-     * } catch (CancelledException e) {
-     *     for (Throwable s : e.getSuppressed()) {
-     *         if (s instanceof GracePeriodExceededException g) log.warn(g.getMessage());
-     *     }
+     * } catch (CancelledException | GracePeriodExceededException e) {
+     *     GracePeriodExceededException.in(e).ifPresent(g -> log.warn(g.getMessage()));
      * }
      * }
      *
@@ -452,7 +478,7 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * <p>A custom joiner is a few lines. This one returns the first result that passes a test and
      * cancels the rest:
      * {@snippet :
-     * class FirstMatch<T> implements Joiner<T, T> {
+     * class FirstMatch<T> implements Joiner<T, T, NoSuchElementException> {
      *     private final Predicate<T> test;
      *     private final AtomicReference<T> found = new AtomicReference<>();
      *     FirstMatch(Predicate<T> test) { this.test = test; }
@@ -470,13 +496,15 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
      * }
      *
      * <p>If {@code onComplete} throws, the scope is cancelled and {@code join} throws
-     * {@link ExecutionException} with that exception as its cause. If {@code onFork} throws,
+     * {@link IllegalStateException} with that exception as its cause. If {@code onFork} throws,
      * the subtask is not started and {@code fork} throws that exception.
      *
      * @param <T> the result type of the subtasks
      * @param <R> the result type of {@code join}
+     * @param <R_X> the exception {@link #result()}, and so {@code join}, throws; use
+     *              {@link RuntimeException} for a joiner that throws nothing checked
      */
-    interface Joiner<T, R> {
+    interface Joiner<T, R, R_X extends Throwable> {
 
         /**
          * Called by the owner when a subtask is forked, before its thread is started.
@@ -505,10 +533,9 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
          * Called once by the owner when {@code join} finishes, to produce its result.
          *
          * @return the result of {@code join}
-         * @throws Throwable to make {@code join} throw {@link ExecutionException} with this as the
-         *         cause
+         * @throws R_X to make {@code join} throw it
          */
-        R result() throws Throwable;
+        R result() throws R_X;
 
         /**
          * Fail-fast, all results: {@code join} returns the results of all subtasks in fork order,
@@ -520,7 +547,7 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
          * @param <T> the result type of the subtasks
          * @return a new joiner
          */
-        static <T> Joiner<T, List<T>> allSuccessfulOrThrow() {
+        static <T> Joiner<T, List<T>, ExecutionException> allSuccessfulOrThrow() {
             return new Joiners.AllSuccessful<>();
         }
 
@@ -532,7 +559,7 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
          * @param <T> the result type of the subtasks
          * @return a new joiner
          */
-        static <T> Joiner<T, T> anySuccessfulOrThrow() {
+        static <T> Joiner<T, T, ExecutionException> anySuccessfulOrThrow() {
             return new Joiners.AnySuccessful<>();
         }
 
@@ -544,7 +571,7 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
          * @param <T> the result type of the subtasks
          * @return a new joiner
          */
-        static <T> Joiner<T, Void> awaitAllSuccessfulOrThrow() {
+        static <T> Joiner<T, Void, ExecutionException> awaitAllSuccessfulOrThrow() {
             return new Joiners.AwaitAllSuccessful<>();
         }
 
@@ -556,7 +583,7 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
          * @param <T> the result type of the subtasks
          * @return a new joiner
          */
-        static <T> Joiner<T, Void> awaitAll() {
+        static <T> Joiner<T, Void, RuntimeException> awaitAll() {
             return new Joiners.AwaitAll<>();
         }
 
@@ -565,14 +592,14 @@ public sealed interface TaskScope<T, R> extends AutoCloseable permits TaskScopeI
          * {@code isDone} returns {@code true} for a completed subtask (which cancels the others).
          * It returns all forked subtasks, in fork order. {@code isDone} is called from the
          * subtasks' threads, possibly concurrently. If it throws, {@code join} throws
-         * {@link ExecutionException} with that exception as its cause.
+         * {@link IllegalStateException} with that exception as its cause.
          *
          * @param isDone tested against each completed subtask
          * @param <T> the result type of the subtasks
          * @return a new joiner
          * @throws NullPointerException if {@code isDone} is null
          */
-        static <T> Joiner<T, List<Subtask<T>>> allUntil(Predicate<? super Subtask<T>> isDone) {
+        static <T> Joiner<T, List<Subtask<T>>, RuntimeException> allUntil(Predicate<? super Subtask<T>> isDone) {
             return new Joiners.AllUntil<>(Objects.requireNonNull(isDone, "isDone"));
         }
     }

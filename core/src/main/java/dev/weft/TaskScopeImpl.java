@@ -11,7 +11,7 @@ import java.util.concurrent.ExecutionException;
  * shell, so when the application drops it without closing it, the {@link Cleaner} sees it become
  * unreachable and reports the leak (see {@link Leaks}).
  */
-final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
+final class TaskScopeImpl<T, R, R_X extends Throwable> implements TaskScope<T, R, R_X> {
 
     /** The scope's state. */
     private final Flock flock;
@@ -25,10 +25,10 @@ final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
     }
 
     @SuppressWarnings("unchecked")
-    static <T, R> TaskScope<T, R> open(Joiner<? super T, ? extends R> joiner, Config config) {
+    static <T, R, R_X extends Throwable> TaskScope<T, R, R_X> open(Joiner<? super T, ? extends R, R_X> joiner, Config config) {
         Context ctx = Context.current();
         ctx.dropAbandoned();
-        Flock flock = new Flock((Joiner<Object, Object>) joiner, config, ctx, Leaks.openSite());
+        Flock flock = new Flock((Joiner<Object, Object, ?>) joiner, config, ctx, Leaks.openSite());
         ctx.push(flock);
         if (flock.root) {
             Registry.addRoot(flock);
@@ -86,7 +86,7 @@ final class TaskScopeImpl<T, R> implements TaskScope<T, R> {
 
     @Override
     @SuppressWarnings("unchecked")
-    public R join() throws ExecutionException, InterruptedException {
+    public R join() throws R_X, InterruptedException {
         try {
             return (R) flock.join();
         } finally {

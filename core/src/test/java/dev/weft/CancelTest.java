@@ -75,7 +75,7 @@ class CancelTest {
     @Timeout(10)
     void cancel_fromSubtaskOfSameScope_cancelsSiblingsAndJoinThrowsWithReason() throws Exception {
         var reason = new IllegalStateException("found what we wanted");
-        var scopeRef = new AtomicReference<TaskScope<Object, Void>>();
+        var scopeRef = new AtomicReference<TaskScope<Object, Void, ?>>();
         try (var scope = TaskScope.open()) {
             scopeRef.set(scope);
             Subtask<Object> sibling = scope.fork(() -> blockUntilInterrupted());

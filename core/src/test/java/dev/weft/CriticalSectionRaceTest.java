@@ -140,7 +140,7 @@ class CriticalSectionRaceTest {
     }
 
     /** The test thread's side: fork the subtask, release both sides, cancel after a random delay. */
-    private void runTrial(TaskScope<Object, Void> scope, Trial t) {
+    private void runTrial(TaskScope<Object, Void, ?> scope, Trial t) {
         Subtask<Object> s = scope.fork(() -> {
             subtaskSide(t);
             return null;

@@ -244,7 +244,7 @@ class CriticalSectionTest {
      * interrupted, applies {@code stop} to the inner scope, and records how the inner join ended.
      */
     private static EventTrail stopScopeOpenedInsideSection(UnaryOperator<Configuration> config,
-                                                           Consumer<TaskScope<Object, Void>> stop) throws Exception {
+                                                           Consumer<TaskScope<Object, Void, ?>> stop) throws Exception {
         var trail = new EventTrail();
         cancelAtGate(trail, gate -> {
             try (var cs = Cancellation.critical()) {

@@ -38,7 +38,7 @@ class DumpTest {
      * subtask {@code leaf} is asleep. Every thread is blocked when the constructor returns.
      */
     static final class StuckTree implements AutoCloseable {
-        final TaskScope<Object, Void> scope;
+        final TaskScope<Object, Void, ?> scope;
         final TaskScope.Subtask<Object> sleeper;
         final TaskScope.Subtask<Object> writer;
         final TaskScope.Subtask<Object> parent;

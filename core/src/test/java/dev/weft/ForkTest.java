@@ -172,7 +172,7 @@ class ForkTest {
     @Timeout(10)
     void fork_afterCancelWithJoinerThatCollects_joinerStillSeesTheSubtask() throws Exception {
         var seen = new AtomicReference<Subtask<?>>();
-        Joiner<Object, Void> joiner = new Joiner<>() {
+        Joiner<Object, Void, ?> joiner = new Joiner<>() {
             @Override
             public boolean onFork(Subtask<Object> subtask) {
                 seen.set(subtask);

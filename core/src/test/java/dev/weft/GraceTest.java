@@ -74,7 +74,7 @@ class GraceTest {
         private final List<Subtask<Object>> forked = new ArrayList<>();
 
         /** Forks a stubborn subtask that, once released, returns what {@code then} returns; waits until it runs. */
-        Subtask<Object> fork(TaskScope<Object, ?> scope, String name, Callable<Object> then) throws InterruptedException {
+        Subtask<Object> fork(TaskScope<Object, ?, ?> scope, String name, Callable<Object> then) throws InterruptedException {
             var started = new CountDownLatch(1);
             Subtask<Object> s = scope.fork(name, () -> {
                 ignoreInterruptsUntil(started, release);
@@ -85,7 +85,7 @@ class GraceTest {
             return s;
         }
 
-        Subtask<Object> fork(TaskScope<Object, ?> scope, String name) throws InterruptedException {
+        Subtask<Object> fork(TaskScope<Object, ?, ?> scope, String name) throws InterruptedException {
             return fork(scope, name, () -> "released");
         }
 

@@ -297,7 +297,7 @@ class JoinerTest {
 
     @Test
     @Timeout(10)
-    void allUntil_predicateThrows_joinThrowsExecutionExceptionWithThatCause() throws Exception {
+    void allUntil_predicateThrows_joinThrowsIllegalStateExceptionWithThatCause() throws Exception {
         var bug = new IllegalStateException("predicate bug");
         try (var scope = TaskScope.open(Joiner.<Object>allUntil(s -> {
             throw bug;
@@ -305,7 +305,7 @@ class JoinerTest {
             Subtask<Object> blocked = scope.fork(() -> blockUntilInterrupted());
             awaitBlocked(blocked);
             scope.fork(() -> "x");
-            assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class).cause().isSameAs(bug);
+            assertThatThrownBy(scope::join).isInstanceOf(IllegalStateException.class).cause().isSameAs(bug);
             assertThat(blocked.state()).isEqualTo(CANCELLED);
         }
     }
@@ -313,7 +313,7 @@ class JoinerTest {
     // ---- custom joiners
 
     /** The javadoc's example: the first result that passes a test wins and cancels the rest. */
-    static final class FirstMatch<T> implements Joiner<T, T> {
+    static final class FirstMatch<T> implements Joiner<T, T, NoSuchElementException> {
         private final Predicate<T> test;
         private final AtomicReference<T> found = new AtomicReference<>();
 
@@ -351,19 +351,18 @@ class JoinerTest {
 
     @Test
     @Timeout(10)
-    void customJoiner_firstMatchNothingMatches_joinThrowsWithResultException() throws Exception {
+    void customJoiner_firstMatchNothingMatches_joinThrowsWhatResultThrows() throws Exception {
         try (var scope = TaskScope.open(new FirstMatch<Integer>(n -> n % 2 == 0))) {
             scope.fork(() -> 3);
             scope.fork(() -> 5);
-            assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class)
-                    .cause().isInstanceOf(NoSuchElementException.class);
+            assertThatThrownBy(scope::join).isInstanceOf(NoSuchElementException.class).hasMessage("no subtask matched");
         }
     }
 
     @Test
     @Timeout(10)
     void customJoiner_onForkReturnsTrue_scopeCancelledAndSubtaskNeverStarts() throws Exception {
-        Joiner<Object, String> joiner = new Joiner<>() {
+        Joiner<Object, String, RuntimeException> joiner = new Joiner<>() {
             @Override
             public boolean onFork(Subtask<Object> subtask) {
                 return true;
@@ -389,7 +388,7 @@ class JoinerTest {
     void customJoiner_onForkThrows_forkThrowsItAndSubtaskNeverStarts() throws Exception {
         var bug = new IllegalStateException("onFork bug");
         var forked = new AtomicReference<Subtask<Object>>();
-        Joiner<Object, Void> joiner = new Joiner<>() {
+        Joiner<Object, Void, RuntimeException> joiner = new Joiner<>() {
             @Override
             public boolean onFork(Subtask<Object> subtask) {
                 forked.set(subtask);
@@ -412,9 +411,9 @@ class JoinerTest {
 
     @Test
     @Timeout(10)
-    void customJoiner_onCompleteThrows_scopeCancelledAndJoinThrowsExecutionExceptionWithThatCause() throws Exception {
+    void customJoiner_onCompleteThrows_scopeCancelledAndJoinThrowsIllegalStateExceptionWithThatCause() throws Exception {
         var bug = new IllegalStateException("onComplete bug");
-        Joiner<Object, Void> joiner = new Joiner<>() {
+        Joiner<Object, Void, RuntimeException> joiner = new Joiner<>() {
             @Override
             public boolean onComplete(Subtask<Object> subtask) {
                 if (subtask.state() == SUCCESS) {
@@ -432,7 +431,8 @@ class JoinerTest {
             Subtask<Object> blocked = scope.fork(() -> blockUntilInterrupted());
             awaitBlocked(blocked);
             scope.fork(() -> "trigger");
-            assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class).cause().isSameAs(bug);
+            assertThatThrownBy(scope::join).isInstanceOf(IllegalStateException.class).hasMessageContaining("fix the joiner")
+                    .cause().isSameAs(bug);
             assertThat(scope.isCancelled()).isTrue();
             assertThat(blocked.state()).isEqualTo(CANCELLED);
         }
@@ -442,7 +442,7 @@ class JoinerTest {
     @Timeout(10)
     void customJoiner_countingJoinerWithAllHooks_seesEveryForkAndCompletion() throws Exception {
         /* A joiner that counts successes and failures: a few lines, thread-safe in onComplete. */
-        final class Tally implements Joiner<Object, String> {
+        final class Tally implements Joiner<Object, String, RuntimeException> {
             final AtomicInteger forks = new AtomicInteger();
             final AtomicInteger ok = new AtomicInteger();
             final AtomicInteger failed = new AtomicInteger();

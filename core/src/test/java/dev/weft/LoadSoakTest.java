@@ -174,7 +174,7 @@ class LoadSoakTest {
         }
     }
 
-    private static Throwable catchJoin(TaskScope<?, ?> scope) {
+    private static Throwable catchJoin(TaskScope<?, ?, ?> scope) {
         try {
             scope.join();
             return null;

@@ -40,7 +40,7 @@ class MisuseTest {
     @Test
     @Timeout(10)
     void fork_fromInsideSubtaskOfSameScope_throwsWrongThreadException() throws Exception {
-        var scopeRef = new AtomicReference<TaskScope<Object, Void>>();
+        var scopeRef = new AtomicReference<TaskScope<Object, Void, ?>>();
         try (var scope = TaskScope.open(Joiner.awaitAll())) {
             scopeRef.set(scope);
             Subtask<Object> s = scope.fork(() -> scopeRef.get().fork(() -> "grandchild"));
@@ -64,7 +64,7 @@ class MisuseTest {
     @Test
     @Timeout(10)
     void join_fromInsideSubtaskOfSameScope_throwsWrongThreadException() throws Exception {
-        var scopeRef = new AtomicReference<TaskScope<Object, Void>>();
+        var scopeRef = new AtomicReference<TaskScope<Object, Void, RuntimeException>>();
         try (var scope = TaskScope.open(Joiner.awaitAll())) {
             scopeRef.set(scope);
             Subtask<Object> s = scope.fork(() -> scopeRef.get().join());
@@ -90,7 +90,7 @@ class MisuseTest {
     @Test
     @Timeout(10)
     void close_fromInsideSubtaskOfSameScope_throwsWrongThreadException() throws Exception {
-        var scopeRef = new AtomicReference<TaskScope<Object, Void>>();
+        var scopeRef = new AtomicReference<TaskScope<Object, Void, ?>>();
         try (var scope = TaskScope.open(Joiner.awaitAll())) {
             scopeRef.set(scope);
             Subtask<Object> s = scope.fork(() -> {

@@ -78,7 +78,7 @@ class NestingTest {
     @Test
     @Timeout(10)
     void subtask_returnsWithOwnScopeStillOpen_failsWithStructureViolationAndNestedSubtasksCancelled() throws Exception {
-        var leakedScope = new AtomicReference<TaskScope<Object, Void>>();   // keep it reachable
+        var leakedScope = new AtomicReference<TaskScope<Object, Void, ?>>();   // keep it reachable
         var grandchild = new AtomicReference<Subtask<Object>>();
         try (var scope = TaskScope.open(Joiner.<String>awaitAll())) {
             Subtask<String> child = scope.fork(() -> {
@@ -100,7 +100,7 @@ class NestingTest {
     @Test
     @Timeout(10)
     void subtask_returnsWithEmptyScopeStillOpen_failsWithStructureViolation() throws Exception {
-        var leakedScope = new AtomicReference<TaskScope<Object, Void>>();
+        var leakedScope = new AtomicReference<TaskScope<Object, Void, ?>>();
         try (var scope = TaskScope.open(Joiner.<String>awaitAll())) {
             Subtask<String> child = scope.fork(() -> {
                 leakedScope.set(TaskScope.open(Joiner.awaitAll()));

@@ -100,7 +100,7 @@ class ScopesTest {
         var started = new CountDownLatch(3);
         var otherRootOpened = new CountDownLatch(1);
         var otherRootOutcome = new CompletableFuture<Throwable>();
-        var nested = new AtomicReference<TaskScope<Object, Void>>();
+        var nested = new AtomicReference<TaskScope<Object, Void, ?>>();
         var grandchild = new AtomicReference<Subtask<Object>>();
 
         Thread otherOwner = Thread.ofPlatform().name("other-root-owner").start(() -> {

@@ -30,7 +30,7 @@ final class StressPlan {
     enum JoinerKind {
         AWAIT_ALL_SUCCESSFUL, ALL_SUCCESSFUL, ANY_SUCCESSFUL, AWAIT_ALL, ALL_UNTIL;
 
-        Joiner<Object, ?> create(int untilModulus) {
+        Joiner<Object, ?, ?> create(int untilModulus) {
             return switch (this) {
                 case AWAIT_ALL_SUCCESSFUL -> Joiner.awaitAllSuccessfulOrThrow();
                 case ALL_SUCCESSFUL -> Joiner.allSuccessfulOrThrow();

@@ -110,7 +110,7 @@ final class StressRun {
     static final class TaskRecord {
         final StressPlan.Task plan;
         final ScopeRecord scope;
-        final TaskScope<Object, Object> handle;
+        final TaskScope<Object, Object, ?> handle;
         final AtomicInteger runs = new AtomicInteger();
         final AtomicInteger onCompleteCalls = new AtomicInteger();
         final List<Resource> resources = Collections.synchronizedList(new ArrayList<>());
@@ -126,7 +126,7 @@ final class StressRun {
         /** The terminal state checked; it must not change afterwards. */
         volatile Subtask.State checkedState;
 
-        TaskRecord(StressPlan.Task plan, ScopeRecord scope, TaskScope<Object, Object> handle) {
+        TaskRecord(StressPlan.Task plan, ScopeRecord scope, TaskScope<Object, Object, ?> handle) {
             this.plan = plan;
             this.scope = scope;
             this.handle = handle;
@@ -161,13 +161,13 @@ final class StressRun {
     }
 
     /** The scope's joiner, wrapped to see every onFork and onComplete. */
-    private final class RecordingJoiner implements Joiner<Object, Object> {
-        private final Joiner<Object, ?> delegate;
+    private final class RecordingJoiner implements Joiner<Object, Object, Throwable> {
+        private final Joiner<Object, ?, ?> delegate;
         private final Map<Subtask<?>, TaskRecord> bySubtask = new ConcurrentHashMap<>();
         /** The record of the subtask being forked. Owner thread only. */
         TaskRecord pending;
 
-        RecordingJoiner(Joiner<Object, ?> delegate) {
+        RecordingJoiner(Joiner<Object, ?, ?> delegate) {
             this.delegate = delegate;
         }
 
@@ -209,7 +209,7 @@ final class StressRun {
     private final ScheduledExecutorService chaos;
     /** The failures Weft reported as late (a straggler failed after its scope closed). */
     private final Set<Throwable> lateFailures;
-    private final Map<Integer, TaskScope<Object, Object>> scopes = new ConcurrentHashMap<>();
+    private final Map<Integer, TaskScope<Object, Object, ?>> scopes = new ConcurrentHashMap<>();
     private final Map<Integer, Subtask<Object>> subtasks = new ConcurrentHashMap<>();
     private final Queue<ScopeRecord> scopeRecords = new ConcurrentLinkedQueue<>();
     private final Queue<TaskRecord> records = new ConcurrentLinkedQueue<>();
@@ -265,7 +265,7 @@ final class StressRun {
         sr.ownerIsTask = Context.current() instanceof Task;
         scopeRecords.add(sr);
         var joiner = new RecordingJoiner(sp.joiner.create(sp.untilModulus));
-        TaskScope<Object, Object> scope = TaskScope.open(joiner, cfg -> {
+        TaskScope<Object, Object, ?> scope = TaskScope.open(joiner, cfg -> {
             var c = cfg.withName("s" + sp.id);
             if (sp.timeoutMicros >= 0) {
                 c = c.withTimeout(Duration.ofNanos(sp.timeoutMicros * 1_000));
@@ -346,7 +346,7 @@ final class StressRun {
         return result;
     }
 
-    private Subtask<Object> fork(TaskScope<Object, Object> scope, TaskRecord r) {
+    private Subtask<Object> fork(TaskScope<Object, Object, ?> scope, TaskRecord r) {
         StressPlan.Task tp = r.plan;
         if (tp.runnable) {
             Runnable body = () -> runnableBody(r);
@@ -650,7 +650,7 @@ final class StressRun {
     private void fire(Chaos c) {
         switch (c.kind()) {
             case ROOT, SCOPE -> {
-                TaskScope<Object, Object> s = scopes.get(c.kind() == Chaos.Kind.ROOT ? tree.root.id : c.targetId());
+                TaskScope<Object, Object, ?> s = scopes.get(c.kind() == Chaos.Kind.ROOT ? tree.root.id : c.targetId());
                 if (s == null) {
                     count(Stat.CHAOS_MISSED);
                 } else {

@@ -30,8 +30,8 @@ final class TestSupport {
     }
 
     /** The internal state of a scope. */
-    static Flock flockOf(TaskScope<?, ?> scope) {
-        return ((TaskScopeImpl<?, ?>) scope).flock();
+    static Flock flockOf(TaskScope<?, ?, ?> scope) {
+        return ((TaskScopeImpl<?, ?, ?>) scope).flock();
     }
 
     /** A subtask body that blocks until it is interrupted, then lets the InterruptedException out. */

@@ -43,7 +43,7 @@ public class CompletionRace {
     public void subtask() {
         task.thread = Thread.currentThread();
         rendezvous.arriveAndAwait();
-        task.run();
+        task.runner.run();
         rendezvous.awaitCanceller();
         Thread.interrupted();                             // clears the status for the next state
     }
@@ -51,7 +51,7 @@ public class CompletionRace {
     @Actor
     public void canceller(IIII_Result r) {
         rendezvous.arriveAndAwait();
-        r.r1 = task.requestCancel() ? 1 : 0;
+        r.r1 = task.cancel() ? 1 : 0;
         rendezvous.cancellerDone();
     }
 

@@ -52,7 +52,7 @@ public class CriticalEntryRace {
     @Actor
     public void canceller() {
         rendezvous.arriveAndAwait();
-        task.requestCancel();
+        task.cancel();
         rendezvous.cancellerDone();
     }
 }

@@ -50,7 +50,7 @@ public class CriticalExitRace {
     @Actor
     public void canceller() {
         rendezvous.arriveAndAwait();
-        task.requestCancel();
+        task.cancel();
         rendezvous.cancellerDone();
     }
 }

@@ -32,12 +32,12 @@ public class ForkRace {
     static final int LOST_AFTER_SECONDS = 5;
 
     private final RaceSupport.Rendezvous rendezvous = new RaceSupport.Rendezvous();
-    private volatile TaskScope<Object, Void> scope;
+    private volatile TaskScope<Object, Void, ?> scope;
     private volatile boolean missed;
 
     @Actor
     public void owner(IIII_Result r) {
-        TaskScope<Object, Void> s = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName("fork-race"));
+        TaskScope<Object, Void, RuntimeException> s = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName("fork-race"));
         scope = s;
         rendezvous.arriveAndAwait();
         Subtask<Object> subtask = s.fork(this::awaitInterrupt);

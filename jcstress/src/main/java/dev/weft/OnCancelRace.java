@@ -42,7 +42,7 @@ public class OnCancelRace {
     @Actor
     public void canceller() {
         rendezvous.arriveAndAwait();
-        task.requestCancel();
+        task.cancel();
         rendezvous.cancellerDone();
     }
 

@@ -18,9 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * race. Then every racing step is the code the public API runs, on the thread it runs on:
  * {@code Cancellation.critical()} is {@code Context.current().enterCritical(name)}, which on a
  * subtask thread is {@link Task#enterCritical}; {@code Section.close()} is {@link Task#exitCritical};
- * {@code Subtask.cancel()} and the scope's cancellation of each subtask are {@link Task#requestCancel};
+ * {@code Subtask.cancel()} and the scope's cancellation of each subtask are {@link Task#cancel};
  * {@code Cancellation.isRequested()} is {@link Task#cancellationRequested}; {@code onCancel} is
- * {@link Task#registerOnCancel}; a subtask thread runs {@link Task#run}. Only the thread-local lookup
+ * {@link Task#registerOnCancel}; a subtask thread runs {@link Task.Body#run}. Only the thread-local lookup
  * of the current task is skipped (it touches no shared state). The race of cancellation with
  * {@code fork} needs no such help: it uses the public API, the owner actor opening the scope.
  */
@@ -32,11 +32,25 @@ final class RaceSupport {
     /** A subtask, not started, in a scope of its own (not registered anywhere), with a joiner that counts completions. */
     static Task newTask(Callable<?> body, CountingJoiner joiner) {
         @SuppressWarnings("unchecked")
-        Joiner<Object, Object> j = (Joiner<Object, Object>) (Joiner<?, ?>) joiner;
+        Joiner<Object, Object, ?> j = (Joiner<Object, Object, ?>) (Joiner<?, ?, ?>) joiner;
         Flock flock = new Flock(j, Config.DEFAULT, Context.current(), null);
         Task task = new Task(flock, 1, null, body, false);
+        task.runner = new Task.Body(task);     // as Flock.fork makes it for the thread
         task.started = true;                   // as Flock.fork sets it just before Thread.start()
         return task;
+    }
+
+    /**
+     * Makes the current (jcstress) thread find {@code task} as its current task, as a subtask's
+     * thread does: through its uncaught-exception-handler slot ({@link Context#current()}).
+     */
+    static void asSubtaskThread(Task task) {
+        Thread.currentThread().setUncaughtExceptionHandler(task.runner);
+    }
+
+    /** Undoes {@link #asSubtaskThread}: the jcstress thread is reused by the next state. */
+    static void leaveSubtaskThread() {
+        Thread.currentThread().setUncaughtExceptionHandler(null);
     }
 
     /** A subtask whose body the test never runs. */
@@ -45,7 +59,7 @@ final class RaceSupport {
     }
 
     /** Counts {@code onComplete} calls. */
-    static final class CountingJoiner implements Joiner<Object, Void> {
+    static class CountingJoiner implements Joiner<Object, Void, RuntimeException> {
         final AtomicInteger completions = new AtomicInteger();
 
         @Override

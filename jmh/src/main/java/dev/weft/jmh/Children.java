@@ -95,7 +95,7 @@ public final class Children {
     /** Ends the critical sections of CRITICAL. */
     private volatile boolean released;
 
-    private TaskScope<Object, Void> scope;
+    private TaskScope<Object, Void, ExecutionException> scope;
     private Sts.Scope sts;
     private ExecutorService executor;
     private Socket[] clients;

@@ -5,6 +5,7 @@ import dev.weft.TaskScope;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -73,7 +74,7 @@ public class ForkJoinBenchmark {
     private long weft() throws Exception {
         List<Supplier<Integer>> r = results;
         r.clear();
-        try (TaskScope<Integer, Void> scope = TaskScope.open()) {
+        try (TaskScope<Integer, Void, ExecutionException> scope = TaskScope.open()) {
             for (Callable<Integer> t : tasks) {
                 r.add(scope.fork(t));
             }

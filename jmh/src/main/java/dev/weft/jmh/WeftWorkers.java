@@ -63,7 +63,7 @@ public final class WeftWorkers extends AbstractExecutorService {
         ThreadFactory factory = "virtual".equals(System.getProperty("weft.jmh.workers"))
                 ? Thread.ofVirtual().name("weft-jmh-worker-", 0).factory()
                 : Thread.ofPlatform().name("weft-jmh-worker-", 0).daemon(true).factory();
-        try (TaskScope<Object, Void> scope = TaskScope.open(TaskScope.Joiner.awaitAll(),
+        try (TaskScope<Object, Void, RuntimeException> scope = TaskScope.open(TaskScope.Joiner.awaitAll(),
                 cfg -> cfg.withName("jmh " + prefix).withThreadFactory(factory))) {
             for (int i = 0; i < workers; i++) {
                 CompletableFuture<TaskScope.Subtask<?>> self = new CompletableFuture<>();

@@ -107,7 +107,7 @@ public final class Sample02_Coordinator {
         }
     }
 
-    private static TaskScope<Object, Void> openCoordinator() {
+    private static TaskScope<Object, Void, ExecutionException> openCoordinator() {
         return TaskScope.open(Joiner.awaitAllSuccessfulOrThrow(), cfg -> cfg
                 .withName("coordinator")
                 .withThreadFactory(Thread.ofPlatform().name("trainer-", 0).factory())

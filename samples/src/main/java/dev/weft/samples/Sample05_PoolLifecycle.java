@@ -10,6 +10,7 @@ import dev.weft.TaskScope.Joiner;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -114,7 +115,7 @@ public final class Sample05_PoolLifecycle {
     /** Python: {@code ValueError: Pool not running}. */
     private static void useAfterClose() throws Exception {
         say("4. Using the pool after join() and after close():");
-        TaskScope<Integer, List<Integer>> closed;
+        TaskScope<Integer, List<Integer>, ExecutionException> closed;
         try (var pool = TaskScope.open(Joiner.<Integer>allSuccessfulOrThrow(), cfg -> cfg.withName("pool"))) {
             pool.fork(() -> square(3));
             pool.join();
