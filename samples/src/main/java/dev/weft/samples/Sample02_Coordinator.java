@@ -23,18 +23,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Sample 2: TensorFlow's {@code tf.train.Coordinator}, without its failure modes.
  *
  * <p>Eight workers loop until a stop is requested, as TensorFlow's do with
- * {@code coord.should_stop()}. A ninth reads a feed that never answers, blocked in a socket read
+ * {@code coord.wait_for_stop(timeout)}: {@code Cancellation.await(step)} returns {@code true} on the
+ * stop instead of throwing, so the loop ends cleanly and the worker returns its count. A ninth reads a feed that never answers, blocked in a socket read
  * that ignores interrupts (these are platform threads, as TensorFlow's are). The main thread
  * requests a stop ({@code scope.cancel()} for {@code coord.request_stop()}), and {@code close()}
  * with a 1 s grace period plays {@code coord.join(threads, stop_grace_period_secs=1)}.
  * <ul>
- *   <li>the workers see {@code Cancellation.isRequested()} and return cleanly;</li>
+ *   <li>the workers see the stop in {@code Cancellation.await} and return cleanly;</li>
  *   <li>the blocked reader is unblocked by {@code Cancellation.onCancel(socket)}, which closes its
  *       socket;</li>
  *   <li>when a worker fails, the others stop and {@code join()} reports the failure.</li>
@@ -54,13 +54,15 @@ public final class Sample02_Coordinator {
     /** The worker that fails, in the runs that have one. */
     private static final int FAILING = 5;
 
+    /** The pace of a training step. */
+    private static final Duration STEP = Duration.ofMillis(1);
+
     // tag::worker[]
     static int trainLoop(CountDownLatch started) {
         started.countDown();
         int steps = 0;
-        while (!Cancellation.isRequested()) {            // coord.should_stop()
-            trainOneStep();
-            steps++;
+        while (!Cancellation.await(STEP)) {              // coord.wait_for_stop(step): false means go on
+            steps++;                                     // one training step
         }
         return steps;                                    // a clean exit: the worker reports its work
     }
@@ -70,18 +72,12 @@ public final class Sample02_Coordinator {
         started.countDown();
         started.await();                                 // fail only once everyone is working
         int steps = 0;
-        while (!Cancellation.isRequested()) {
-            trainOneStep();
+        while (!Cancellation.await(STEP)) {
             if (++steps == 50) {
                 throw new IllegalStateException("worker-" + FAILING + ": corrupt batch at step 50");
             }
         }
         return steps;
-    }
-
-    /** One training step, about a millisecond. Returns early when the thread is interrupted. */
-    private static void trainOneStep() {
-        LockSupport.parkNanos(1_000_000);
     }
 
     // tag::reader[]

@@ -61,7 +61,10 @@ public final class Tour {
                     Sample07_Deadlines::main),
             new Stop("Sample08_Diagnostics", "a live dump of a stuck tree, and its shutdown recorded by JFR",
                     "which thread is holding shutdown up, and for how long (tf-coordinator.txt)",
-                    Sample08_Diagnostics::main));
+                    Sample08_Diagnostics::main),
+            new Stop("Sample09_SharedChannel", "cooperative cancellation: a shared FileChannel that no interrupt closes",
+                    "an interrupt closes a shared FileChannel for every task that uses it (ClosedByInterruptException)",
+                    Sample09_SharedChannel::main));
 
     public static void main(String[] args) throws Exception {
         // One stream, so that what Weft logs on stderr (Sample05's leak report) shows where it happens.

@@ -48,6 +48,18 @@ class SampleOutputTest {
     }
 
     @Test
+    void sharedChannel_run_interruptsCloseItAndCooperativeKeepsEveryRecord() throws Exception {
+        SampleRun run = runClean(Sample09_SharedChannel.class);
+
+        assertThat(run.out()).as(run.toString()).containsSubsequence(
+                "1. With interrupts",
+                "channel open after the stop: false; writers that lost their last record: 4",
+                "2. Cooperative",
+                "channel open after the stop: true; writers that lost their last record: 0",
+                "file: 8 of 8 records");
+    }
+
+    @Test
     void stuckWorker_run_closeReturnsAfterTheGracePeriodAndNamesTheStraggler() throws Exception {
         SampleRun run = runClean(Sample03_StuckWorker.class);
 
