@@ -79,6 +79,12 @@ final class Flock {
     final long openedNanos;
     /** Where the scope was opened, when leak tracing is on; else null. */
     final Throwable openSite;
+    /**
+     * The context propagators of this scope (inherited, then added; see {@link Config#propagators}),
+     * or null when there are none, so that fork pays only a null check. Never modified; may be
+     * shared with the enclosing scope.
+     */
+    final ContextPropagator[] propagators;
 
     // ---- mutable state; who writes it, who reads it
 
@@ -142,6 +148,10 @@ final class Flock {
         this.openedNanos = System.nanoTime();
         this.openSite = openSite;
         this.openedAtDepth = ctx.criticalDepth();
+        // Context propagators: from the scope enclosing this one in the same thread, else from the
+        // scope of the subtask that opens it; a root scope inherits none.
+        this.propagators = config.propagators(enclosing != null ? enclosing.propagators
+                : ctx instanceof Task t ? t.flock.propagators : null);
 
         Instant own = config.deadline();
         if (config.timeout() != null) {
@@ -220,6 +230,11 @@ final class Flock {
             joiner.onFork(task);
             forked = true;
             return task;
+        }
+        ContextPropagator[] cp = propagators;
+        if (cp != null) {
+            // Capture on the owner, before the thread exists; throws RejectedExecutionException.
+            task.snapshots = ContextChain.capture(this, task, cp);
         }
         Thread thread = newThread(task);
         task.thread = thread;
