@@ -129,6 +129,13 @@ class ScopedValuePropagationTest {
 
     @Test
     @Timeout(10)
+    void migrationExample_subtasksSeeTheBinding() throws Exception {
+        assertThat(ScopedValueMigrationExample.audit("alice", List.of("read", "write")))
+                .containsExactly("alice did read", "alice did write");
+    }
+
+    @Test
+    @Timeout(10)
     void snapshot_isOnlyForWrapping_installExplainsWhy() {
         ContextPropagator.Snapshot snapshot = ScopedValue.where(USER, "alice").call(() -> ScopedValues.propagator(USER).capture());
         assertThatThrownBy(snapshot::install).isInstanceOf(UnsupportedOperationException.class)

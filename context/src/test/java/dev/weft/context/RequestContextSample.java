@@ -67,6 +67,7 @@ public final class RequestContextSample {
     // ---------------------------------------------------------------------------------------
     // The handler: the only place that sets up context
 
+    // tag::handler[]
     Response handle(Request request) throws Exception {
         MDC.put("requestId", request.id());
         Span span = tracer.spanBuilder("GET " + request.path()).startSpan();
@@ -84,6 +85,7 @@ public final class RequestContextSample {
             MDC.remove("requestId");
         }
     }
+    // end::handler[]
 
     // ---------------------------------------------------------------------------------------
     // Application code: no context handling at all
