@@ -1,15 +1,24 @@
 package dev.weft;
 
 /**
- * {@link ContextPropagator#ofThreadLocals}: carries the values of fixed thread-locals. One array of
- * values per capture, one of previous values per install.
+ * {@link ContextPropagator#ofThreadLocals}: carries the values of fixed thread-locals. Per capture,
+ * an array of values; per install, an array of previous values only if the thread had any (a new
+ * subtask thread has none, and shares one restorer that removes them).
  */
 final class ThreadLocalPropagator implements ContextPropagator {
 
     private final ThreadLocal<?>[] locals;
 
+    /** The restorer of a thread that had none of the values (a new thread, the usual case): removes them all. */
+    private final Restorer removeAll;
+
     ThreadLocalPropagator(ThreadLocal<?>[] locals) {
         this.locals = locals;
+        this.removeAll = () -> {
+            for (int i = locals.length - 1; i >= 0; i--) {
+                locals[i].remove();
+            }
+        };
     }
 
     @Override
@@ -25,14 +34,24 @@ final class ThreadLocalPropagator implements ContextPropagator {
     /** Sets {@code values} on the current thread; the restorer puts back (or removes) what was there. */
     private Restorer install(Object[] values) {
         ThreadLocal<?>[] ls = locals;
-        Object[] previous = new Object[ls.length];
+        Object[] previous = null;              // allocated only if the thread had a value
         for (int i = 0; i < ls.length; i++) {
-            previous[i] = ls[i].get();
+            Object p = ls[i].get();
+            if (p != null) {
+                if (previous == null) {
+                    previous = new Object[ls.length];
+                }
+                previous[i] = p;
+            }
             put(ls[i], values[i]);
         }
+        if (previous == null) {
+            return removeAll;
+        }
+        Object[] prev = previous;
         return () -> {
             for (int i = ls.length - 1; i >= 0; i--) {
-                put(ls[i], previous[i]);
+                put(ls[i], prev[i]);
             }
         };
     }

@@ -33,6 +33,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * install and one restore on its thread). Target: THREAD_LOCALS_3 at most 1.2 x NO_CONTEXT at
  * N = 10 000.
  *
+ * <p>A third row, {@code MANUAL_3}, has no propagator: each task sets the three values itself
+ * (captured when the task list was built) and removes them in a {@code finally}, as a hand-written
+ * wrapper such as OpenTelemetry's {@code Context.taskWrapping} does. It is the cost of having three
+ * {@code ThreadLocal} values on a new virtual thread at all (its first value creates the thread's
+ * {@code ThreadLocalMap}, and each value is a weak entry), so {@code THREAD_LOCALS_3 - MANUAL_3}
+ * is what the hook itself adds.
+ *
  * <p>The subtasks return their index (they do not read the values, so both rows run the same task
  * code); {@link #checkCarried()} checks once per trial, outside the timing, that the values do
  * reach the subtasks.
@@ -46,7 +53,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class ContextForkJoinBenchmark {
 
     /** With or without a propagator. */
-    public enum Peer { NO_CONTEXT, THREAD_LOCALS_3 }
+    public enum Peer { NO_CONTEXT, THREAD_LOCALS_3, MANUAL_3 }
 
     static final ThreadLocal<String> REQUEST_ID = new ThreadLocal<>();
     static final ThreadLocal<String> TENANT = new ThreadLocal<>();
@@ -55,7 +62,7 @@ public class ContextForkJoinBenchmark {
     @Param({"10000"})
     public int n;
 
-    @Param({"NO_CONTEXT", "THREAD_LOCALS_3"})
+    @Param({"NO_CONTEXT", "THREAD_LOCALS_3", "MANUAL_3"})
     public Peer peer;
 
     private List<Callable<Integer>> tasks;
@@ -64,18 +71,34 @@ public class ContextForkJoinBenchmark {
 
     @Setup
     public void prepare() throws Exception {
-        tasks = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            int k = i;
-            tasks.add(() -> k);
-        }
-        results = new ArrayList<>(n);
         REQUEST_ID.set("req-7f3a");
         TENANT.set("acme");
         USER.set("alice");
+        tasks = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            tasks.add(peer == Peer.MANUAL_3 ? manual(k, REQUEST_ID.get(), TENANT.get(), USER.get()) : () -> k);
+        }
+        results = new ArrayList<>(n);
         ContextPropagator threeValues = ContextPropagator.ofThreadLocals(REQUEST_ID, TENANT, USER);
-        config = peer == Peer.NO_CONTEXT ? UnaryOperator.identity() : c -> c.withContext(threeValues);
+        config = peer == Peer.THREAD_LOCALS_3 ? c -> c.withContext(threeValues) : UnaryOperator.identity();
         checkCarried();
+    }
+
+    /** The hand-written equivalent: the task sets the values it was built with, and removes them. */
+    private static Callable<Integer> manual(int k, String requestId, String tenant, String user) {
+        return () -> {
+            REQUEST_ID.set(requestId);
+            TENANT.set(tenant);
+            USER.set(user);
+            try {
+                return k;
+            } finally {
+                USER.remove();
+                TENANT.remove();
+                REQUEST_ID.remove();
+            }
+        };
     }
 
     /** Outside the timing: the subtasks see the owner's three values only with the propagator. */
@@ -83,7 +106,7 @@ public class ContextForkJoinBenchmark {
         try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow(), config)) {
             scope.fork(() -> REQUEST_ID.get() + "/" + TENANT.get() + "/" + USER.get());
             String seen = scope.join().get(0);
-            String expected = peer == Peer.NO_CONTEXT ? "null/null/null" : "req-7f3a/acme/alice";
+            String expected = peer == Peer.THREAD_LOCALS_3 ? "req-7f3a/acme/alice" : "null/null/null";
             if (!seen.equals(expected)) {
                 throw new IllegalStateException("a subtask saw " + seen + ", expected " + expected);
             }
