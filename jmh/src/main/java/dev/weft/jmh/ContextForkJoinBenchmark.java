@@ -33,11 +33,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * install and one restore on its thread). Target: THREAD_LOCALS_3 at most 1.2 x NO_CONTEXT at
  * N = 10 000.
  *
- * <p>A third row, {@code MANUAL_3}, has no propagator: each task sets the three values itself
+ * <p>A third row, {@code BY_HAND}, has no propagator: each task sets the three values itself
  * (captured when the task list was built) and removes them in a {@code finally}, as a hand-written
  * wrapper such as OpenTelemetry's {@code Context.taskWrapping} does. It is the cost of having three
  * {@code ThreadLocal} values on a new virtual thread at all (its first value creates the thread's
- * {@code ThreadLocalMap}, and each value is a weak entry), so {@code THREAD_LOCALS_3 - MANUAL_3}
+ * {@code ThreadLocalMap}, and each value is a weak entry), so {@code THREAD_LOCALS_3 - BY_HAND}
  * is what the hook itself adds.
  *
  * <p>The subtasks return their index (they do not read the values, so both rows run the same task
@@ -53,7 +53,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class ContextForkJoinBenchmark {
 
     /** With or without a propagator. */
-    public enum Peer { NO_CONTEXT, THREAD_LOCALS_3, MANUAL_3 }
+    public enum Peer { NO_CONTEXT, THREAD_LOCALS_3, BY_HAND }
 
     static final ThreadLocal<String> REQUEST_ID = new ThreadLocal<>();
     static final ThreadLocal<String> TENANT = new ThreadLocal<>();
@@ -62,7 +62,7 @@ public class ContextForkJoinBenchmark {
     @Param({"10000"})
     public int n;
 
-    @Param({"NO_CONTEXT", "THREAD_LOCALS_3", "MANUAL_3"})
+    @Param({"NO_CONTEXT", "THREAD_LOCALS_3", "BY_HAND"})
     public Peer peer;
 
     private List<Callable<Integer>> tasks;
@@ -77,7 +77,7 @@ public class ContextForkJoinBenchmark {
         tasks = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             int k = i;
-            tasks.add(peer == Peer.MANUAL_3 ? manual(k, REQUEST_ID.get(), TENANT.get(), USER.get()) : () -> k);
+            tasks.add(peer == Peer.BY_HAND ? byHand(k, REQUEST_ID.get(), TENANT.get(), USER.get()) : () -> k);
         }
         results = new ArrayList<>(n);
         ContextPropagator threeValues = ContextPropagator.ofThreadLocals(REQUEST_ID, TENANT, USER);
@@ -86,7 +86,7 @@ public class ContextForkJoinBenchmark {
     }
 
     /** The hand-written equivalent: the task sets the values it was built with, and removes them. */
-    private static Callable<Integer> manual(int k, String requestId, String tenant, String user) {
+    private static Callable<Integer> byHand(int k, String requestId, String tenant, String user) {
         return () -> {
             REQUEST_ID.set(requestId);
             TENANT.set(tenant);
