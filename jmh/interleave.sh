@@ -9,7 +9,8 @@
 #
 # Per round: CancelLatency.park at N = 10 000 and 100 000 (WEFT_CANCEL, WEFT_SIBLING, JDK_STS, RAW;
 # 3 warm-up + 10 measured cancellations a fork), ForkJoin at N = 10 000 (WEFT, JDK_STS; 3 x 1 s
-# warm-up, 5 x 1 s), CheckCost (isRequested against a volatile read; 2 x 1 s warm-up, 5 x 1 s).
+# warm-up, 5 x 1 s), ContextForkJoin at N = 10 000 (NO_CONTEXT, THREAD_LOCALS_3; the same), CheckCost
+# (isRequested against a volatile read; 2 x 1 s warm-up, 5 x 1 s).
 # Needs jmh/target/benchmarks.jar. Writes jmh/results/<timestamp>-interleaved-*.json and
 # jmh/results/<timestamp>-interleaved.txt (JMH's console output: jmh/target/interleave-logs/).
 set -euo pipefail
@@ -48,7 +49,10 @@ for ((r = 0; r < rounds; r++)); do
     done
   done
   for peer in $(rotate "$r" WEFT JDK_STS); do
-    fork "forkjoin-$peer" 'ForkJoinBenchmark' -p n=10000 -p peer=$peer -f 1 -wi 3 -w 1s -i 5 -r 1s
+    fork "forkjoin-$peer" '\.ForkJoinBenchmark\.' -p n=10000 -p peer=$peer -f 1 -wi 3 -w 1s -i 5 -r 1s
+  done
+  for peer in $(rotate "$r" NO_CONTEXT THREAD_LOCALS_3); do
+    fork "context-$peer" '\.ContextForkJoinBenchmark\.' -p n=10000 -p peer=$peer -f 1 -wi 3 -w 1s -i 5 -r 1s
   done
   for method in $(rotate "$r" weftIsRequested volatileRead); do
     fork "check-$method" "CheckCostBenchmark\\.$method\$" -f 1 -wi 2 -w 1s -i 5 -r 1s

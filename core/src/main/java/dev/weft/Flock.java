@@ -93,6 +93,12 @@ final class Flock {
     final Throwable openSite;
     /** The failures of this scope's user code. */
     final FailureLedger ledger;
+    /**
+     * The context propagators of this scope (inherited, then added; see {@link Config#propagators}),
+     * or null when there are none, so that fork pays only a null check. Never modified; may be
+     * shared with the enclosing scope.
+     */
+    final ContextPropagator[] propagators;
 
     // ---- mutable state; who writes it, who reads it
 
@@ -155,6 +161,10 @@ final class Flock {
         this.openSite = openSite;
         this.openedAtDepth = ctx.criticalDepth();
         this.ledger = new FailureLedger(name);
+        // Context propagators: from the scope enclosing this one in the same thread, else from the
+        // scope of the subtask that opens it; a root scope inherits none.
+        this.propagators = config.propagators(enclosing != null ? enclosing.propagators
+                : ctx instanceof Task t ? t.flock.propagators : null);
 
         Instant own = config.deadline();
         if (config.timeout() != null) {
@@ -246,6 +256,11 @@ final class Flock {
             forked = true;
             joiner.onFork(task);
             return task;
+        }
+        ContextPropagator[] cp = propagators;
+        if (cp != null) {
+            // Capture on the owner, before the thread exists; throws RejectedExecutionException.
+            task.snapshots = ContextChain.capture(this, task, cp);
         }
         Thread thread = newThread(task);
         task.thread = thread;

@@ -108,6 +108,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     /** The code to run: a Callable, or a Runnable when {@link #runnable}. Written by the owner before start; cleared by the task thread. */
     private Object body;
 
+    /**
+     * The context captured at fork by the scope's propagators, or null when it has none. Written by
+     * the owner before the thread starts; read and cleared by the task thread.
+     */
+    ContextPropagator.Snapshot[] snapshots;
+
     /** Whether {@link #body} is a Runnable (an object may implement both interfaces). Final. */
     private final boolean runnable;
 
@@ -221,17 +227,27 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         boolean ran = false;
         Object b = body;
         body = null;
+        ContextPropagator.Snapshot[] snaps = snapshots;
         if ((s & CANCEL_REQUESTED) == 0) {
             ran = true;
-            try {
-                if (runnable) {
-                    ((Runnable) b).run();
-                } else {
-                    value = ((Callable<?>) b).call();
+            if (snaps == null) {
+                try {
+                    if (runnable) {
+                        ((Runnable) b).run();
+                    } else {
+                        value = ((Callable<?>) b).call();
+                    }
+                } catch (Throwable t) {
+                    ex = t;
                 }
-            } catch (Throwable t) {
-                ex = t;
+            } else {
+                snapshots = null;
+                ContextChain c = ContextChain.run(this, snaps, b, runnable);   // install, body, restore
+                value = c.value();
+                ex = c.outcome();
             }
+        } else if (snaps != null) {
+            snapshots = null;          // never installed: just dropped
         }
         try {
             if (innermost != null) {

@@ -191,6 +191,10 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
      * already cancelled, or {@code onFork} cancels it, no thread is started and the subtask is
      * {@link Subtask.State#CANCELLED CANCELLED}.
      *
+     * <p>If the scope has {@linkplain Configuration#withContext context propagators}, each one
+     * captures the current thread's context here, before the thread is created; the subtask's
+     * thread installs it around the task (see {@link ContextPropagator}).
+     *
      * @param task the value-returning task to run
      * @param <U> the subtask's result type
      * @return the subtask
@@ -198,7 +202,8 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
      * @throws WrongThreadException if the current thread is not the scope's owner
      * @throws IllegalStateException if {@link #join()} has completed or the scope is closed
      * @throws RejectedExecutionException if the thread factory returns null or throws, or the
-     *         thread cannot be started
+     *         thread cannot be started, or a {@linkplain ContextPropagator context propagator}'s
+     *         {@code capture()} throws or returns null (no thread is started)
      */
     <U extends T> Subtask<U> fork(Callable<? extends U> task);
 
@@ -213,7 +218,8 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
      * @throws WrongThreadException if the current thread is not the scope's owner
      * @throws IllegalStateException if {@link #join()} has completed or the scope is closed
      * @throws RejectedExecutionException if the thread factory returns null or throws, or the
-     *         thread cannot be started
+     *         thread cannot be started, or a context propagator's {@code capture()} throws or
+     *         returns null
      */
     <U extends T> Subtask<U> fork(Runnable task);
 
@@ -230,7 +236,8 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
      * @throws WrongThreadException if the current thread is not the scope's owner
      * @throws IllegalStateException if {@link #join()} has completed or the scope is closed
      * @throws RejectedExecutionException if the thread factory returns null or throws, or the
-     *         thread cannot be started
+     *         thread cannot be started, or a context propagator's {@code capture()} throws or
+     *         returns null
      */
     <U extends T> Subtask<U> fork(String name, Callable<? extends U> task);
 
@@ -246,7 +253,8 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
      * @throws WrongThreadException if the current thread is not the scope's owner
      * @throws IllegalStateException if {@link #join()} has completed or the scope is closed
      * @throws RejectedExecutionException if the thread factory returns null or throws, or the
-     *         thread cannot be started
+     *         thread cannot be started, or a context propagator's {@code capture()} throws or
+     *         returns null
      */
     <U extends T> Subtask<U> fork(String name, Runnable task);
 
@@ -609,8 +617,9 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
      * {@link TaskScope#open(Joiner, UnaryOperator)}. Immutable: each {@code with} method returns a
      * new configuration.
      *
-     * <p>The defaults: a name {@code "scope-n"}, virtual threads, no deadline, and an unbounded
-     * grace period (as in the JDK).
+     * <p>The defaults: a name {@code "scope-n"}, virtual threads, no deadline, an unbounded
+     * grace period (as in the JDK), and the context propagators inherited from the enclosing scope
+     * (none for a root scope).
      */
     sealed interface Configuration permits Config {
 
@@ -683,5 +692,37 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
          * @return a new configuration
          */
         Configuration withInterrupts(boolean interrupts);
+
+        /**
+         * Adds a context propagator: each subtask of the scope then runs with the context it
+         * captures at {@code fork} (see {@link ContextPropagator}). It comes after the propagators
+         * the scope inherits and those added before. A scope inherits the propagators of the scope
+         * its subtask belongs to (when opened in a subtask) or of the scope enclosing it (when its
+         * owner opened it inside another); a root scope has none.
+         *
+         * {@snippet :
+         * try (var scope = TaskScope.open(Joiner.awaitAll(),
+         *         cfg -> cfg.withContext(ContextPropagator.ofThreadLocals(REQUEST_ID)))) {
+         *     scope.fork(() -> handle(REQUEST_ID.get()));   // the owner's request id
+         *     scope.join();
+         * }
+         * }
+         *
+         * @param propagator the propagator to add
+         * @return a new configuration
+         * @throws NullPointerException if {@code propagator} is null
+         */
+        Configuration withContext(ContextPropagator propagator);
+
+        /**
+         * Replaces the scope's context propagators, inherited and added, by {@code propagators},
+         * in this order. An empty list turns propagation off for this scope and, by inheritance,
+         * for the scopes nested in it. {@link #withContext} after this adds to the new list.
+         *
+         * @param propagators the propagators, in the order their snapshots are installed
+         * @return a new configuration
+         * @throws NullPointerException if {@code propagators} or one of its elements is null
+         */
+        Configuration withContextPropagators(List<ContextPropagator> propagators);
     }
 }

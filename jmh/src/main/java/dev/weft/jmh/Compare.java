@@ -261,6 +261,8 @@ public final class Compare {
         }
         target(out, "fork + join 10000 trivial tasks, WEFT <= 1.0 x JDK_STS",
                 find(groups, "ForkJoinBenchmark.forkJoin {n=10000}"), "WEFT", "JDK_STS", 1.0);
+        target(out, "fork + join 10000 trivial tasks, 3 ThreadLocals carried <= 1.2 x no propagator",
+                find(groups, "ContextForkJoinBenchmark.forkJoin {n=10000}"), "THREAD_LOCALS_3", "NO_CONTEXT", 1.2);
         target(out, "isRequested() <= 2 x volatile read",
                 find(groups, "CheckCostBenchmark"), "weftIsRequested", "volatileRead", 2.0);
         Group cs = find(groups, "CriticalSectionBenchmark");

@@ -97,7 +97,7 @@ class ReadmeSnippetTest {
         String quickStart = readme.substring(readme.indexOf("## Quick start"));
 
         assertThat(snippets("README.md")).extracting(Snippet::tag)
-                .contains("quickstart", "bounded-shutdown");
+                .contains("quickstart", "bounded-shutdown", "handler");
         assertThat(quickStart).as("the first code of the quick start is the sample's")
                 .startsWith("## Quick start")
                 .contains("<!-- snippet: samples/src/main/java/dev/weft/samples/Sample01_FanOut.java#quickstart -->");
@@ -107,7 +107,8 @@ class ReadmeSnippetTest {
     @Test
     void migrationGuide_snippets_coverEveryPath() throws IOException {
         assertThat(snippets("docs/migration.md")).extracting(Snippet::tag)
-                .contains("from-flag", "from-executor", "from-sts", "from-sts-timeout");
+                .contains("from-flag", "from-executor", "from-sts", "from-sts-timeout",
+                        "from-inheritable", "from-scopedvalue", "from-mdccontext", "from-taskwrapping");
     }
 
     @Test
