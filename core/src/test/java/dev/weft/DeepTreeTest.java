@@ -185,12 +185,15 @@ class DeepTreeTest {
         var chain = new Chain(10_000, null, hold);
         try {
             chain.awaitBuilt();
-            String text = Scopes.dump();
-            String json = Scopes.dumpJson();
+            String text = call("Scopes.dump()", 10_000, Scopes::dump);
+            String json = call("Scopes.dumpJson()", 10_000, Scopes::dumpJson);
             assertThat(text).contains("level-0").contains("level-9999");
             assertThat(json).contains("\"level-0\"").contains("\"level-9999\"");
 
-            chain.root.get().cancel();
+            call("cancel()", 10_000, () -> {
+                chain.root.get().cancel();
+                return null;
+            });
             assertThat(chain.leafCancelled.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
                     .as("the root's cancel() reached the leaf, 10 000 levels down").isTrue();
             String message = chain.leafMessage.get();
@@ -198,8 +201,8 @@ class DeepTreeTest {
                     + "per level; starts with: %s", message.substring(0, Math.min(300, message.length())))
                     .isLessThan(2_000);
 
-            String cancelledText = Scopes.dump();            // the cancelled tree, before it unwinds
-            String cancelledJson = Scopes.dumpJson();
+            String cancelledText = call("Scopes.dump()", 10_000, Scopes::dump);   // cancelled, not yet unwound
+            String cancelledJson = call("Scopes.dumpJson()", 10_000, Scopes::dumpJson);
             assertThat(cancelledText).contains("level-9999");
             assertThat(cancelledJson).contains("\"level-9999\"");
 
@@ -215,28 +218,35 @@ class DeepTreeTest {
 
     @Test
     @Timeout(180)
-    void dumpSize_growsLinearlyWithDepth() throws Exception {
-        int[] sizesText = new int[2];
-        int[] sizesJson = new int[2];
+    void dumpSize_liveAndCancelledChains_growsLinearlyWithDepth() throws Exception {
         int n = 1_000;
+        long[][] sizes = new long[2][4];          // [N or 2N][text live, json live, text cancelled, json cancelled]
         for (int i = 0; i < 2; i++) {
-            var chain = new Chain(n * (i + 1), null, null);
+            var hold = new CountDownLatch(1);
+            var chain = new Chain(n * (i + 1), null, hold);
             try {
                 chain.awaitBuilt();
-                sizesText[i] = Scopes.dump().length();
-                sizesJson[i] = Scopes.dumpJson().length();
-                chain.root.get().cancel();
-                chain.awaitUnwoundAndOverflows();
+                sizes[i][0] = call("Scopes.dump()", chain.depth, Scopes::dump).length();
+                sizes[i][1] = call("Scopes.dumpJson()", chain.depth, Scopes::dumpJson).length();
+                call("cancel()", chain.depth, () -> {
+                    chain.root.get().cancel();
+                    return null;
+                });
+                assertThat(chain.leafCancelled.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                sizes[i][2] = call("Scopes.dump()", chain.depth, Scopes::dump).length();       // held: not unwound
+                sizes[i][3] = call("Scopes.dumpJson()", chain.depth, Scopes::dumpJson).length();
             } finally {
+                hold.countDown();
                 chain.release();
             }
         }
-        assertThat((double) sizesText[1] / sizesText[0])
-                .as("dump() size at %d levels / at %d levels (%d / %d chars)", 2 * n, n, sizesText[1], sizesText[0])
-                .isLessThan(2.5);
-        assertThat((double) sizesJson[1] / sizesJson[0])
-                .as("dumpJson() size at %d levels / at %d levels (%d / %d chars)", 2 * n, n, sizesJson[1], sizesJson[0])
-                .isLessThan(2.5);
+        String[] what = {"dump() of the live chain", "dumpJson() of the live chain", "dump() of the cancelled chain",
+                "dumpJson() of the cancelled chain"};
+        for (int k = 0; k < 4; k++) {
+            assertThat((double) sizes[1][k] / sizes[0][k])
+                    .as("size of %s at %d levels / at %d levels (%d / %d chars)", what[k], 2 * n, n, sizes[1][k], sizes[0][k])
+                    .isLessThan(2.5);
+        }
     }
 
     @Test
@@ -250,7 +260,10 @@ class DeepTreeTest {
             var chain = new Chain(n * (i + 1), null, hold);
             try {
                 chain.awaitBuilt();
-                chain.root.get().cancel();
+                call("cancel()", chain.depth, () -> {
+                    chain.root.get().cancel();
+                    return null;
+                });
                 assertThat(chain.leafCancelled.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
                 retained[i] = usedHeapAfterGc() - baseline;       // the cancelled tree, kept by the held leaf
             } finally {
@@ -262,6 +275,14 @@ class DeepTreeTest {
                 .as("heap retained by a cancelled chain of %d levels / of %d levels (%d / %d bytes)",
                         2 * n, n, retained[1], retained[0])
                 .isLessThan(2.5);
+    }
+
+    /** Calls a dump or cancel on the test thread (a default stack); fails, rather than errs, if it throws. */
+    private static <V> V call(String what, int depth, java.util.concurrent.Callable<V> action) throws Exception {
+        var result = new AtomicReference<V>();
+        Throwable thrown = thrownBy(() -> result.set(action.call()));
+        assertThat(thrown).as("%s on a chain of %d levels threw", what, depth).isNull();
+        return result.get();
     }
 
     private static long usedHeapAfterGc() {

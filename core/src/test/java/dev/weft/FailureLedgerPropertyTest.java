@@ -280,14 +280,29 @@ class FailureLedgerPropertyTest {
             }
         } finally {
             closeThrew = thrownBy(scope::close);
-            if (helper != null) {
-                finishes(helper, TestSupport.WAIT);
-            }
-            Thread.interrupted();
+            awaitHelper(helper);
+            Thread.interrupted();                      // an interrupt of the owner ends with its scope
             current.set(null);
         }
         return new ScopeRun(scopeSeed, plan, List.copyOf(thrown), joinThrew, joinReturned, statesAtJoin, subtasks,
                 closeThrew);
+    }
+
+    /** Waits for the scope's helper thread, through the interrupts it may send this (the owner) thread. */
+    private static void awaitHelper(CompletableFuture<Void> helper) {
+        if (helper == null) {
+            return;
+        }
+        long end = System.nanoTime() + TestSupport.WAIT.toNanos();
+        while (!helper.isDone() && System.nanoTime() < end) {
+            try {
+                helper.get(end - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                // the helper interrupted the owner: keep waiting
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                return;
+            }
+        }
     }
 
     private static Object body(int index, Body body, int resource, List<Injected> thrown, long scopeSeed, int spin)

@@ -195,17 +195,20 @@ class FailureLedgerTest {
     @Test
     @Timeout(60)
     void onCancelCloseThrowsWhileTaskReturnsNormally_seenOnce() throws Exception {
-        var failure = new Injected("onCancel close threw");
+        var failure = new Injected("onCancel close threw while the task returned normally");
         var registered = new CountDownLatch(1);
+        var taskThread = new AtomicReference<Thread>();
         Subtask<String> task;
         Throwable joinThrew;
         Throwable closeThrew;
         var scope = TaskScope.open(Joiner.<String>awaitAll(), cfg -> cfg.withGrace(Duration.ofSeconds(10)));
         try {
             task = scope.fork("holder", () -> {
+                taskThread.set(Thread.currentThread());
                 Cancellation.onCancel(new AutoCloseable() {
                     @Override
-                    public void close() {
+                    public void close() throws InterruptedException {
+                        taskThread.get().join(WAIT);     // the close is in flight while the task returns
                         throw failure;
                     }
 
@@ -215,11 +218,10 @@ class FailureLedgerTest {
                     }
                 });
                 registered.countDown();
-                try {
-                    return blockUntilInterrupted();
-                } catch (InterruptedException e) {
-                    return "returned normally";            // the task itself does not fail
+                while (!Cancellation.isRequested()) {
+                    Thread.onSpinWait();
                 }
+                return "returned normally";              // the task itself does not fail
             });
             await(registered);
             scope.cancel();
