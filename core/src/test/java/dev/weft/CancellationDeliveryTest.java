@@ -109,6 +109,7 @@ class CancellationDeliveryTest {
 
     @Test
     @Timeout(60)
+    @SuppressWarnings("try")        // the accepted socket is held open (the server sends nothing), not used
     void cancel_resourceIsReaderBlockedInReadLine_interruptUnblocksTheReadThenCloseGetsItsLock() throws Exception {
         try (var server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              var client = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
@@ -200,6 +201,7 @@ class CancellationDeliveryTest {
 
     @Test
     @Timeout(60)
+    @SuppressWarnings("try")        // the section is entered for its effect
     void subtaskCancelsOwnScope_resourceCloseEntersCriticalSection_noHang() throws Exception {
         var sectionEntered = new CountDownLatch(1);
         var closeReturned = new CountDownLatch(1);

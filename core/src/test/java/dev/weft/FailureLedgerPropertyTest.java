@@ -240,7 +240,7 @@ class FailureLedgerPropertyTest {
         Throwable closeThrew;
         CompletableFuture<Void> helper = null;
         var scope = TaskScope.open(joiner, cfg -> {
-            var c = cfg.withName("ledger").withGrace(Duration.ofSeconds(5));
+            var c = cfg.withName("ledger").withGrace(Duration.ofSeconds(2));
             if (useFactory) {
                 c = c.withThreadFactory(factory);
             }

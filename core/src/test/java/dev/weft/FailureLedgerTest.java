@@ -207,8 +207,12 @@ class FailureLedgerTest {
                 taskThread.set(Thread.currentThread());
                 Cancellation.onCancel(new AutoCloseable() {
                     @Override
-                    public void close() throws InterruptedException {
-                        taskThread.get().join(WAIT);     // the close is in flight while the task returns
+                    public void close() {
+                        try {
+                            taskThread.get().join(WAIT);     // the close is in flight while the task returns
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
                         throw failure;
                     }
 

@@ -254,8 +254,9 @@ class RegistryCoverageTest {
             if (opened != null) {
                 var scope = opened.scope();
                 owner.submit(() -> {
+                    scope.cancel();                        // if cancelAll did not reach it
                     thrownBy(scope::join);
-                    thrownBy(scope::close);               // cancels and waits, if cancelAll did not
+                    thrownBy(scope::close);
                 }).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
             }
             owner.shutdown();

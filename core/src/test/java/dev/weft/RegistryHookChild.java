@@ -29,13 +29,18 @@ public final class RegistryHookChild {
     }
 
     public static void main(String[] args) throws Exception {
-        switch (args[0]) {
-            case "nested-critical" -> nestedCritical(args[1], Duration.ofMillis(Long.parseLong(args[2])));
-            case "born-cancelled" -> bornCancelled(Duration.ofMillis(Long.parseLong(args[1])));
-            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+        try {
+            switch (args[0]) {
+                case "nested-critical" -> nestedCritical(args[1], Duration.ofMillis(Long.parseLong(args[2])));
+                case "born-cancelled" -> bornCancelled(Duration.ofMillis(Long.parseLong(args[1])));
+                default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+            }
+        } catch (CancelledException e) {
+            System.out.println("main: " + e.getClass().getSimpleName());   // the hook cancelled the root scope
         }
     }
 
+    @SuppressWarnings("try")        // the section is entered for its effect
     private static void nestedCritical(String file, Duration grace) throws Exception {
         Scopes.installShutdownHook(grace);
         var triggerThread = new AtomicReference<Thread>();

@@ -50,7 +50,8 @@ class SubtaskViewTest {
             });
             await(started);
             try {
-                if (subtask instanceof Runnable runnable) {
+                Object view = subtask;              // compiles whether or not the view can be a Runnable
+                if (view instanceof Runnable runnable) {
                     var foreign = RegressionSupport.asyncRun("test-foreign-runner", runnable::run);
                     assertThat(finishes(foreign, WAIT)).isTrue();
                     assertThat(RegressionSupport.failureOf(foreign)).as("run() from a foreign thread")

@@ -18,7 +18,8 @@ import java.util.logging.Logger;
 
 /**
  * Captures the records Weft logs through {@code System.Logger "dev.weft"} (java.util.logging by
- * default) while open: a {@link Handler} on the JUL logger {@code "dev.weft"}, at level ALL. Only the
+ * default) while open: a {@link Handler} on the JUL logger {@code "dev.weft"}, at level ALL, instead of
+ * the console (the records are checked, not printed). Only the
  * public logging contract is used, no hook inside Weft. Also counts how often an exception instance
  * occurs in an exception tree (cause and suppressed, recursively), for the "seen exactly once"
  * checks of the failure ledger.
@@ -27,6 +28,7 @@ final class WeftLog implements AutoCloseable {
 
     private final Logger logger = Logger.getLogger("dev.weft");     // held strongly while open
     private final Level previousLevel;
+    private final boolean previousUseParentHandlers;
     private final BlockingQueue<LogRecord> queue = new LinkedBlockingQueue<>();
     private final List<LogRecord> seen = new ArrayList<>();
     private final Handler handler = new Handler() {
@@ -46,6 +48,8 @@ final class WeftLog implements AutoCloseable {
 
     WeftLog() {
         previousLevel = logger.getLevel();
+        previousUseParentHandlers = logger.getUseParentHandlers();
+        logger.setUseParentHandlers(false);          // captured here, not printed: expected failures are many
         handler.setLevel(Level.ALL);
         logger.setLevel(Level.ALL);
         logger.addHandler(handler);
@@ -141,5 +145,6 @@ final class WeftLog implements AutoCloseable {
     public void close() {
         logger.removeHandler(handler);
         logger.setLevel(previousLevel);
+        logger.setUseParentHandlers(previousUseParentHandlers);
     }
 }
