@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>The seed is printed; {@code -Dweft.ledger.seed=S} replays the same sequence of scopes,
  * {@code -Dweft.ledger.seconds} (default 10) bounds the run and {@code -Dweft.ledger.scopes}
- * (default 3 000) the number of scopes.
+ * (default 2 000) the number of scopes.
  */
 @Tag(Reliability.TAG)
 class FailureLedgerPropertyTest {
@@ -78,7 +78,7 @@ class FailureLedgerPropertyTest {
     void randomScopesAndFaults_everyInjectedFailureSeenExactlyOnce() throws Exception {
         long seed = Long.getLong("weft.ledger.seed", System.nanoTime());
         long budget = Duration.ofSeconds(Long.getLong("weft.ledger.seconds", 10)).toNanos();
-        int maxScopes = Integer.getInteger("weft.ledger.scopes", 3_000);
+        int maxScopes = Integer.getInteger("weft.ledger.scopes", 2_000);
         System.out.println("FailureLedgerPropertyTest seed " + seed + " (replay: -Dweft.ledger.seed=" + seed + ")");
         var runs = new ConcurrentLinkedQueue<ScopeRun>();
         var current = new AtomicReference<TaskScope<Object, ?>>();
