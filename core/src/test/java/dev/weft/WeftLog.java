@@ -61,6 +61,12 @@ final class WeftLog implements AutoCloseable {
         return List.copyOf(seen);
     }
 
+    /** Forgets the records received so far. */
+    synchronized void clear() {
+        queue.clear();
+        seen.clear();
+    }
+
     /** How many records carry {@code failure} in their thrown exception's tree. */
     int recordsWith(Throwable failure) {
         int n = 0;
@@ -98,11 +104,6 @@ final class WeftLog implements AutoCloseable {
                 }
             }
         }
-    }
-
-    /** Waits until a record carries {@code failure} in its exception tree. */
-    LogRecord awaitRecordWith(Throwable failure, Duration timeout) throws InterruptedException, TimeoutException {
-        return await(r -> r.getThrown() != null && occurrences(r.getThrown(), failure) > 0, timeout, timeout, () -> { });
     }
 
     static String describe(List<LogRecord> records) {
