@@ -1,6 +1,5 @@
 package dev.weft;
 
-import static dev.weft.RegressionSupport.async;
 import static dev.weft.RegressionSupport.asyncRun;
 import static dev.weft.RegressionSupport.finishes;
 import static dev.weft.RegressionSupport.thrownBy;
