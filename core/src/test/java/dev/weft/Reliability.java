@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * Settings and shared checks of the reliability suite (tests tagged {@code reliability}:
- * {@link StressTest}, {@link FaultTest}, {@link LoadSoakTest}, {@link ShutdownHookRepeatTest}).
+ * {@link StressTest}, {@link FaultTest}, {@link LoadSoakTest}, {@link ShutdownHookRepeatTest},
+ * {@link FailureLedgerPropertyTest}).
  *
  * <p>Every test of the suite has a short version, run by the default build and CI, and a long
  * version, run with {@code -Dweft.reliability=long} (the Maven profile {@code reliability-long} sets

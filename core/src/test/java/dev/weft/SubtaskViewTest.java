@@ -1,0 +1,188 @@
+package dev.weft;
+
+import static dev.weft.RegressionSupport.async;
+import static dev.weft.RegressionSupport.finishes;
+import static dev.weft.RegressionSupport.thrownBy;
+import static dev.weft.TestSupport.WAIT;
+import static dev.weft.TestSupport.await;
+import static dev.weft.TestSupport.blockUntilInterrupted;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.TaskScope.Joiner;
+import dev.weft.TaskScope.Subtask;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What users hold and read (issue 11, "also"): the {@code Subtask} returned by {@code fork} is a view
+ * that a foreign thread cannot run; a task name with line breaks cannot break "one line per
+ * straggler" nor forge lines in {@code Scopes.dump()}; an outer {@code close()} is bounded by its own
+ * grace period as a whole; a subtask that replaces its thread's uncaught-exception handler is still
+ * a subtask for {@link Cancellation}.
+ */
+class SubtaskViewTest {
+
+    @Test
+    @Timeout(60)
+    void subtaskView_runFromAnotherThread_impossibleOrWrongThreadAndChangesNothing() throws Exception {
+        var started = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        var bodyRuns = new AtomicInteger();
+        try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow())) {
+            Subtask<String> subtask = scope.fork("real", () -> {
+                if (bodyRuns.incrementAndGet() > 1) {
+                    throw new IllegalStateException("the body ran a second time, on a foreign thread");
+                }
+                started.countDown();
+                ShutdownSupport.ignoreInterruptsUntil(new CountDownLatch(0), release);
+                return "real result";
+            });
+            await(started);
+            try {
+                Object view = subtask;              // compiles whether or not the view can be a Runnable
+                if (view instanceof Runnable runnable) {
+                    var foreign = RegressionSupport.asyncRun("test-foreign-runner", runnable::run);
+                    assertThat(finishes(foreign, WAIT)).isTrue();
+                    assertThat(RegressionSupport.failureOf(foreign)).as("run() from a foreign thread")
+                            .isInstanceOf(WrongThreadException.class);
+                    assertThat(bodyRuns.get()).as("the body did not run again").isEqualTo(1);
+                    assertThat(subtask.state()).as("the state is unchanged").isEqualTo(Subtask.State.RUNNING);
+                }
+                assertThat(subtask.state()).isEqualTo(Subtask.State.RUNNING);
+            } finally {
+                release.countDown();
+            }
+            assertThat(scope.join()).as("join waited for the real thread").containsExactly("real result");
+            assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void nameWithLineBreaks_oneLinePerStragglerAndDumpForgesNoLine() throws Exception {
+        String lf = "lf\nFORGED scope 'x' task #9 'evil' stuck 1 s in Evil.run (not in a critical section)";
+        String cr = "cr\rFORGED line";
+        String crlf = "crlf\r\nFORGED other line";
+        var started = new CountDownLatch(3);
+        var release = new CountDownLatch(1);
+        try {
+            Throwable closeThrew;
+            String dump;
+            try (var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName("names")
+                    .withGrace(Duration.ofMillis(200)))) {
+                for (String name : List.of(lf, cr, crlf)) {
+                    scope.fork(name, () -> {
+                        ShutdownSupport.ignoreInterruptsUntil(started, release);
+                        return null;
+                    });
+                }
+                await(started);
+                dump = Scopes.dump();
+                scope.cancel();
+                thrownBy(scope::join);
+                closeThrew = thrownBy(scope::close);
+            }
+            assertThat(RegressionSupport.lines(dump)).as("no line of dump() starts with forged text")
+                    .noneMatch(l -> l.stripLeading().startsWith("FORGED"));
+            assertThat(RegressionSupport.lines(dump)).as("each name stays on its task's line, escaped")
+                    .anyMatch(l -> l.contains("lf") && l.contains("FORGED scope 'x'"))
+                    .anyMatch(l -> l.contains("cr") && l.contains("FORGED line"))
+                    .anyMatch(l -> l.contains("crlf") && l.contains("FORGED other line"));
+
+            assertThat(closeThrew).isInstanceOf(GracePeriodExceededException.class);
+            List<String> lines = RegressionSupport.lines(closeThrew.getMessage());
+            assertThat(lines).as("a header and exactly one line per straggler: %s", lines).hasSize(1 + 3);
+            assertThat(lines.subList(1, 4)).allMatch(l -> l.contains("FORGED"));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void outerCloseWithOpenNestedScope_nestedGraceUnbounded_boundedByOuterGrace() throws Exception {
+        var started = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        var innerRef = new AtomicReference<TaskScope<Object, Void>>();
+        CompletableFuture<Throwable> owner = async("test-owner", () -> {
+            var outer = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName("outer")
+                    .withGrace(Duration.ofMillis(500)));
+            var inner = TaskScope.<Object, Void>open(Joiner.awaitAll(), cfg -> cfg.withName("inner"));  // no grace: unbounded
+            innerRef.set(inner);
+            inner.fork("stuck", () -> {
+                ShutdownSupport.ignoreInterruptsUntil(started, release);
+                return null;
+            });
+            await(started);
+            return thrownBy(outer::close);                     // closes only the outer scope
+        });
+        try {
+            assertThat(finishes(owner, WAIT)).as("outer.close() is bounded by the outer grace period").isTrue();
+            Throwable thrown = owner.get();
+            assertThat(thrown).isInstanceOfAny(StructureViolationException.class, GracePeriodExceededException.class);
+            assertThat(RegressionSupport.tree(thrown))
+                    .as("the straggler report is thrown or attached")
+                    .anyMatch(t -> t instanceof GracePeriodExceededException g
+                            && g.stragglers().stream().anyMatch(s -> s.task().equals("stuck")));
+        } finally {
+            release.countDown();
+            var inner = innerRef.get();
+            if (inner != null && !owner.isDone()) {
+                inner.cancel();
+            }
+            finishes(owner, WAIT);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void subtaskReplacesUncaughtExceptionHandler_stillASubtaskForCancellation() throws Exception {
+        Instant deadline = Instant.now().plus(1, ChronoUnit.HOURS);
+        var ready = new CountDownLatch(1);
+        var resourceClosed = new CountDownLatch(1);
+        var seenDeadline = new AtomicReference<Optional<Instant>>();
+        var onCancelFailure = new AtomicReference<Throwable>();
+        var requestedAfterCancel = new AtomicBoolean();
+        Throwable closeThrew;
+        try (var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withDeadline(deadline)
+                .withGrace(Duration.ofSeconds(10)))) {
+            scope.fork("own-handler", () -> {
+                Thread.currentThread().setUncaughtExceptionHandler((t, e) -> { });
+                seenDeadline.set(Cancellation.deadline());
+                try {
+                    Cancellation.onCancel(resourceClosed::countDown);
+                } catch (Throwable t) {
+                    onCancelFailure.set(t);
+                }
+                ready.countDown();
+                try {
+                    return blockUntilInterrupted();
+                } catch (InterruptedException e) {
+                    requestedAfterCancel.set(Cancellation.isRequested());
+                    throw e;
+                }
+            });
+            await(ready);
+            scope.cancel();
+            thrownBy(scope::join);
+            closeThrew = thrownBy(scope::close);
+        }
+        assertThat(closeThrew).isNull();
+        assertThat(onCancelFailure.get()).as("Cancellation.onCancel after replacing the handler").isNull();
+        assertThat(seenDeadline.get()).as("Cancellation.deadline() is the scope's").contains(deadline);
+        assertThat(requestedAfterCancel).as("Cancellation.isRequested() after cancel").isTrue();
+        assertThat(resourceClosed.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("the onCancel resource was closed")
+                .isTrue();
+    }
+}
