@@ -45,7 +45,7 @@ class CancellationDeliveryTest {
     enum Canceller {
         SCOPE_CANCEL, SUBTASK_CANCEL, CANCEL_ALL;
 
-        void cancel(TaskScope<?, ?> scope, Subtask<?> subtask) {
+        void cancel(TaskScope<?, ?, ?> scope, Subtask<?> subtask) {
             switch (this) {
                 case SCOPE_CANCEL -> scope.cancel();
                 case SUBTASK_CANCEL -> subtask.cancel();
@@ -236,7 +236,7 @@ class CancellationDeliveryTest {
     }
 
     /** A joiner that records whether the thread running onComplete had its interrupt status set. */
-    private static final class InterruptRecordingJoiner implements Joiner<Object, Void> {
+    private static final class InterruptRecordingJoiner implements Joiner<Object, Void, RuntimeException> {
         final AtomicInteger calls;
         final AtomicInteger sawInterrupt;
 
@@ -268,7 +268,7 @@ class CancellationDeliveryTest {
         var sawInterrupt = new AtomicInteger();
         var lineUp = new CyclicBarrier(2);            // the completing subtask and the canceller
         var cancelDone = new CyclicBarrier(2);        // the canceller and the owner, per iteration
-        var current = new AtomicReference<TaskScope<Object, Void>>();
+        var current = new AtomicReference<TaskScope<Object, Void, ?>>();
         var stop = new AtomicBoolean();
         var canceller = asyncRun("test-racing-canceller", () -> {
             while (true) {

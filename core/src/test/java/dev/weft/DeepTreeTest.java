@@ -46,7 +46,7 @@ class DeepTreeTest {
         final AtomicReference<Thread> leafThread = new AtomicReference<>();
         final AtomicReference<Subtask<Object>> leaf = new AtomicReference<>();
         final AtomicReference<String> leafMessage = new AtomicReference<>();
-        final AtomicReference<TaskScope<Object, Void>> root = new AtomicReference<>();
+        final AtomicReference<TaskScope<Object, Void, ?>> root = new AtomicReference<>();
         final CompletableFuture<Object> owner;
 
         /** {@code holdLeaf}: if non-null, the cancelled leaf waits for it before ending, keeping the tree. */
@@ -61,7 +61,7 @@ class DeepTreeTest {
         private Object level(int k, Duration timeout) throws Exception {
             Object outcome = RETURNED;
             try {
-                try (var scope = TaskScope.<Object, Void>open(Joiner.awaitAll(), cfg -> {
+                try (var scope = TaskScope.<Object, Void, RuntimeException>open(Joiner.awaitAll(), cfg -> {
                     var c = cfg.withName("level-" + k);
                     return timeout == null ? c : c.withTimeout(timeout);
                 })) {

@@ -97,7 +97,7 @@ class FailureLedgerPropertyTest {
         long maxScopes = Reliability.size("weft.ledger.scopes", 2_000, 1_000_000);
         System.out.println("FailureLedgerPropertyTest seed " + seed + " (replay: -Dweft.ledger.seed=" + seed + ")");
         var batch = new ConcurrentLinkedQueue<ScopeRun>();
-        var current = new AtomicReference<TaskScope<Object, ?>>();
+        var current = new AtomicReference<TaskScope<Object, ?, ?>>();
         var progress = new AtomicLong();
         var injected = new AtomicLong();
         List<String> violations = Collections.synchronizedList(new ArrayList<>());
@@ -207,7 +207,7 @@ class FailureLedgerPropertyTest {
         return out;
     }
 
-    private static ScopeRun runScope(long scopeSeed, AtomicReference<TaskScope<Object, ?>> current) throws Exception {
+    private static ScopeRun runScope(long scopeSeed, AtomicReference<TaskScope<Object, ?, ?>> current) throws Exception {
         var r = new SplittableRandom(scopeSeed);
         JoinerKind joinerKind = JoinerKind.values()[r.nextInt(JoinerKind.values().length)];
         Trigger trigger = Trigger.values()[r.nextInt(Trigger.values().length)];
@@ -240,10 +240,10 @@ class FailureLedgerPropertyTest {
         List<Subtask<Object>> subtasks = new ArrayList<>();
         Map<Subtask<?>, Integer> indexOf = Collections.synchronizedMap(new IdentityHashMap<>());
 
-        Joiner<Object, ?> joiner = switch (joinerKind) {
+        Joiner<Object, ?, ?> joiner = switch (joinerKind) {
             case FAIL_FAST -> Joiner.awaitAllSuccessfulOrThrow();
             case AWAIT_ALL -> Joiner.awaitAll();
-            case CUSTOM -> new Joiner<Object, Void>() {
+            case CUSTOM -> new Joiner<Object, Void, RuntimeException>() {
                 @Override
                 public boolean onComplete(Subtask<Object> subtask) {
                     Integer i = indexOf.get(subtask);

@@ -116,7 +116,7 @@ class FailureLedgerTest {
         Subtask<Object> subtask;
         Throwable outerThrew = null;
         Throwable innerThrew;
-        TaskScope<Object, Void> outer = how == NeverJoinedCancel.PARENT_CANCEL ? TaskScope.open(Joiner.awaitAll()) : null;
+        TaskScope<Object, Void, ?> outer = how == NeverJoinedCancel.PARENT_CANCEL ? TaskScope.open(Joiner.awaitAll()) : null;
         var scope = TaskScope.open(Joiner.awaitAll(), cfg -> {
             var c = cfg.withName("never-joined").withGrace(Duration.ofSeconds(10));
             return how == NeverJoinedCancel.DEADLINE ? c.withTimeout(Duration.ofMillis(100)) : c;
@@ -161,7 +161,7 @@ class FailureLedgerTest {
         var lateStarted = new CountDownLatch(1);
         var lateCallback = new CountDownLatch(1);
         var releaseLate = new CountDownLatch(1);
-        Joiner<Object, String> joiner = new Joiner<>() {
+        Joiner<Object, String, RuntimeException> joiner = new Joiner<>() {
             @Override
             public boolean onComplete(Subtask<Object> subtask) {
                 if (subtask.name().equals("late")) {
@@ -250,7 +250,7 @@ class FailureLedgerTest {
         ThreadFactory dying = task -> new Thread(() -> {
             throw failure;                               // ignores the Runnable it was given
         }, "dying-thread");
-        var scopeRef = new AtomicReference<TaskScope<Object, Void>>();
+        var scopeRef = new AtomicReference<TaskScope<Object, Void, ?>>();
         var subtaskRef = new AtomicReference<Subtask<Object>>();
         CompletableFuture<Throwable[]> owner = async("test-owner", () -> {
             Throwable joinThrew;
@@ -286,7 +286,7 @@ class FailureLedgerTest {
     @Timeout(60)
     void threadFactoryThreadNeverRunsTheTask_subtaskFailsNamingTheFactoryAndJoinReturns() throws Exception {
         ThreadFactory idle = task -> new Thread(() -> { }, "idle-thread");     // ends without running it
-        var scopeRef = new AtomicReference<TaskScope<Object, Void>>();
+        var scopeRef = new AtomicReference<TaskScope<Object, Void, ?>>();
         var subtaskRef = new AtomicReference<Subtask<Object>>();
         CompletableFuture<Throwable> owner = async("test-owner", () -> {
             var scope = TaskScope.open(Joiner.awaitAllSuccessfulOrThrow(), cfg -> cfg.withThreadFactory(idle)

@@ -193,13 +193,13 @@ class RegistryCoverageTest {
     }
 
     /** A scope opened on {@code owner}'s thread, with one subtask parked until interrupted. */
-    private record Opened(TaskScope<Object, Void> scope, Subtask<Object> subtask) {
+    private record Opened(TaskScope<Object, Void, RuntimeException> scope, Subtask<Object> subtask) {
     }
 
     private static Opened openOn(ExecutorService owner, String name) throws Exception {
         var started = new CountDownLatch(1);
         Opened opened = owner.submit(() -> {
-            TaskScope<Object, Void> scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName(name));
+            TaskScope<Object, Void, RuntimeException> scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName(name));
             Subtask<Object> s = scope.fork(() -> {
                 started.countDown();
                 return blockUntilInterrupted();
@@ -271,7 +271,7 @@ class RegistryCoverageTest {
     void threadBlockedInJoinerOnCompleteAfterGrace_closeThrowsNamingThatSubtask() throws Exception {
         var inOnComplete = new CountDownLatch(1);
         var release = new CountDownLatch(1);
-        Joiner<Object, Void> streaming = new Joiner<>() {
+        Joiner<Object, Void, RuntimeException> streaming = new Joiner<>() {
             @Override
             public boolean onComplete(Subtask<Object> subtask) {
                 if (subtask.name().equals("producer")) {

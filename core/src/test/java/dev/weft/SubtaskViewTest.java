@@ -114,11 +114,11 @@ class SubtaskViewTest {
     void outerCloseWithOpenNestedScope_nestedGraceUnbounded_boundedByOuterGrace() throws Exception {
         var started = new CountDownLatch(1);
         var release = new CountDownLatch(1);
-        var innerRef = new AtomicReference<TaskScope<Object, Void>>();
+        var innerRef = new AtomicReference<TaskScope<Object, Void, ?>>();
         CompletableFuture<Throwable> owner = async("test-owner", () -> {
             var outer = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName("outer")
                     .withGrace(Duration.ofMillis(500)));
-            var inner = TaskScope.<Object, Void>open(Joiner.awaitAll(), cfg -> cfg.withName("inner"));  // no grace: unbounded
+            var inner = TaskScope.<Object, Void, RuntimeException>open(Joiner.awaitAll(), cfg -> cfg.withName("inner"));  // no grace: unbounded
             innerRef.set(inner);
             inner.fork("stuck", () -> {
                 ShutdownSupport.ignoreInterruptsUntil(started, release);
