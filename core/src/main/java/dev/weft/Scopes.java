@@ -112,28 +112,30 @@ public final class Scopes {
 
     /**
      * Returns the same data as {@link #dump()} as a JSON document, for tools. Its layout
-     * ({@code "format": "dev.weft.dump/1"}):
+     * ({@code "format": "dev.weft.dump/2"}) is flat, so that a tree of any depth is a document of
+     * bounded nesting that any parser reads:
      * <pre>
      * { "format", "time", "pid", "maxFrames", "runningSubtasks",
-     *   "roots": [scope...], "lingering": [scope...], "incidents": [{"time", "kind", "message", "error"}...] }
-     * scope: { "id", "name", "phase" (open|joined|closed), "root", "cancelled",
+     *   "scopes": [scope...], "incidents": [{"time", "kind", "message", "error"}...] }
+     * scope: { "id", "listedAs" (root|lingering|nested), "parent" (id or null), "parentTask" (index or null),
+     *          "depth", "name", "phase" (open|joined|closed), "root", "cancelled",
      *          "cancellation": null | {"kind", "reason", "cause"}, "leaked", "lingering",
      *          "owner": thread, "ageMillis", "deadline" (ISO-8601 or null), "remainingMillis",
      *          "graceMillis" (null: unbounded), "running", "stragglersAtClose",
-     *          "tasks": [task...], "omittedTasks", "scopes": [scope...] }
+     *          "tasks": [task...], "omittedTasks" }
      * task:  { "index", "name", "state", "ageMillis", "cancelRequested",
      *          "criticalSection": null | {"name", "depth", "holdingCancellation"},
-     *          "thread": thread, "location", "stack": ["frame"...], "moreFrames", "stackOmitted",
-     *          "scopes": [scope...] }
+     *          "thread": thread, "location", "stack": ["frame"...], "moreFrames", "stackOmitted" }
      * thread: { "name", "tid", "virtual", "state" }
      * </pre>
-     * A scope's {@code "scopes"} holds the scope its owner opened inside it; a task's, the scope
-     * the task opened. A task's {@code "location"} is the frame it is in, as
-     * {@code SimpleClass.method} past the JDK's scheduling frames (null with no stack).
-     * {@code "lingering"} lists the scopes with stragglers. Stack frames are
-     * written like {@link StackTraceElement#toString()}, as in the JDK's
-     * {@code jcmd Thread.dump_to_file -format=json}. Strings are escaped as RFC 8259 requires,
-     * so any JSON parser reads the document, whatever the scope, subtask and thread names contain.
+     * Scopes come parents first. A nested scope names its {@code "parent"} scope, and the
+     * {@code "parentTask"} that opened it, or null when the parent's owner opened it inside the
+     * parent. Roots come first, then the lingering scopes (closed or leaked with stragglers), each
+     * followed by the scopes below it. A task's {@code "location"} is the frame it is in, as
+     * {@code SimpleClass.method} past the JDK's scheduling frames (null with no stack). Stack frames
+     * are written like {@link StackTraceElement#toString()}, as in the JDK's
+     * {@code jcmd Thread.dump_to_file -format=json}. Strings are escaped as RFC 8259 requires, so
+     * any JSON parser reads the document, whatever the scope, subtask and thread names contain.
      *
      * @return the dump as JSON
      */

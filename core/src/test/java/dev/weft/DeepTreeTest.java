@@ -271,10 +271,13 @@ class DeepTreeTest {
                 chain.release();
             }
         }
+        // Linear growth doubles it; the old cancellation messages, each embedding its parent's, made
+        // it grow with the square of the depth (a ratio of 4). Heap readings after a GC are coarse:
+        // the bound sits between the two.
         assertThat((double) retained[1] / Math.max(1, retained[0]))
                 .as("heap retained by a cancelled chain of %d levels / of %d levels (%d / %d bytes)",
                         2 * n, n, retained[1], retained[0])
-                .isLessThan(2.5);
+                .isLessThan(3.0);
     }
 
     /** Calls a dump or cancel on the test thread (a default stack); fails, rather than errs, if it throws. */

@@ -3,6 +3,7 @@ package dev.weft.samples;
 import static dev.weft.samples.Show.say;
 import static dev.weft.samples.Show.since;
 
+import dev.weft.CancelledException;
 import dev.weft.GracePeriodExceededException;
 import dev.weft.GracePeriodExceededException.Straggler;
 import dev.weft.Scopes;
@@ -57,24 +58,25 @@ public final class Sample03_StuckWorker {
 
     static GracePeriodExceededException stopIndexing(CountDownLatch started) throws InterruptedException {
         // tag::bounded-shutdown[]
-        try (var scope = TaskScope.open(Joiner.awaitAll(),
-                                        cfg -> cfg.withName("indexing").withGrace(Duration.ofMillis(500)))) {
+        try (var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName("indexing")
+                .withTimeout(Duration.ofMillis(300))          // the deadline cancels both workers
+                .withGrace(Duration.ofMillis(500)))) {        // then join() and close() wait 500 ms at most
             scope.fork("crawler", () -> crawl(started));
             scope.fork("indexer", () -> indexIgnoringInterrupts(started));
-            started.await();                              // (the demo waits until both are working)
-            scope.cancel();                               // stop everything, e.g. the user pressed Cancel
-        } catch (GracePeriodExceededException e) {        // close() waited 500 ms, then gave up on the indexer
-            return e;                                     // its message: one line per straggler
+            scope.join();                                     // throws DeadlineExceededException
+        } catch (CancelledException | GracePeriodExceededException e) {
+            // close()'s report is attached to join()'s exception: one call finds it in either
+            return GracePeriodExceededException.in(e).orElseThrow();
         }
         // end::bounded-shutdown[]
         throw new AssertionError("close() should have named the indexer");
     }
 
     public static void main(String[] args) throws Exception {
-        say("1. A crawler and an indexer; the indexer swallows interrupts. Grace period 500 ms.");
+        say("1. A crawler and an indexer; the indexer swallows interrupts. Deadline 300 ms, grace period 500 ms.");
         long start = System.nanoTime();
         GracePeriodExceededException report = stopIndexing(new CountDownLatch(2));
-        say("   stopIndexing() (start both, cancel, close) returned after %s, with this report:", since(start));
+        say("   stopIndexing() (start both, join, deadline, close) returned after %s, with this report:", since(start));
         for (String line : report.getMessage().split("\n")) {
             say("     %s", line);
         }

@@ -33,11 +33,11 @@ class Sample08DiagnosticsTest {
         assertThat(lines).anyMatch(l -> l.startsWith("  task #2 'writer' RUNNING, ") && l.contains("in critical section 'checkpoint'"));
         assertThat(lines).anyMatch(l -> l.startsWith("    scope 'index' open, owner 'ingest#3:indexer' "));
         assertThat(lines).anyMatch(l -> l.startsWith("      task #1 'shard-1' RUNNING, "));
-        assertThat(lines).contains("  \"format\": \"dev.weft.dump/1\",");
+        assertThat(lines).contains("  \"format\": \"dev.weft.dump/2\",");
         // the shutdown
         assertThat(lines).contains("join: dev.weft.CancelledException: scope 'ingest' was cancelled: java.io.IOException: upstream feed closed");
         assertThat(lines).anyMatch(l -> l.equals("close: scope 'ingest' closed with 1 straggler after a grace period of 0.5 s:"));
-        assertThat(lines).anyMatch(l -> l.startsWith("  scope 'ingest' task #1 'reader' stuck ")
+        assertThat(lines).anyMatch(l -> l.startsWith("  scope 'ingest' task #1 'reader' stuck in ")
                 && l.contains("(not in a critical section)"));
         int after = lines.indexOf("== Scopes.dump(0) after close: the straggler is still listed ==");
         assertThat(lines.subList(after, lines.size())).anyMatch(l -> l.startsWith("  scope 'ingest' closed, cancelled (explicit), "))

@@ -65,7 +65,7 @@ class SampleOutputTest {
 
         assertThat(run.out()).as(run.toString()).containsSubsequence(
                 "scope 'indexing' closed with 1 straggler after a grace period of 0.5 s",
-                "task #2 'indexer' stuck", "in Thread.sleep (not in a critical section)",
+                "task #2 'indexer' stuck in Thread.sleep, running ", " since cancelled (not in a critical section)",
                 "at dev.weft.samples.Sample03_StuckWorker.indexIgnoringInterrupts",
                 "the crawler is not in the report: it stopped at once",
                 "Scopes.dump(0):", "scope 'indexing' closed", "task #2 'indexer' RUNNING",

@@ -17,16 +17,17 @@ class TourTest {
 
         assertThat(run.exitCode()).as(run.toString()).isZero();
         assertThat(run.out()).as(run.toString()).containsSubsequence(
-                "1/8  Sample01_FanOut", "-- Sample01_FanOut done",
-                "2/8  Sample02_Coordinator", "-- Sample02_Coordinator done",
-                "3/8  Sample03_StuckWorker", "-- Sample03_StuckWorker done",
-                "4/8  Sample04_CriticalSection", "-- Sample04_CriticalSection done",
-                "5/8  Sample05_PoolLifecycle", "became unreachable without being closed", "-- Sample05_PoolLifecycle done",
-                "6/8  Sample06_GracefulExit", "child | weft: JVM shutdown", "-- Sample06_GracefulExit done",
-                "7/8  Sample07_Deadlines", "-- Sample07_Deadlines done",
-                "8/8  Sample08_Diagnostics", "dev.weft.GracePeriodExceeded", "-- Sample08_Diagnostics done",
-                "Tour done: 8 samples in");
-        assertThat(run.number("Tour done: 8 samples in (\\d+)\\.\\d s")).as("the tour's promise: under a minute")
+                "1/9  Sample01_FanOut", "-- Sample01_FanOut done",
+                "2/9  Sample02_Coordinator", "-- Sample02_Coordinator done",
+                "3/9  Sample03_StuckWorker", "-- Sample03_StuckWorker done",
+                "4/9  Sample04_CriticalSection", "-- Sample04_CriticalSection done",
+                "5/9  Sample05_PoolLifecycle", "became unreachable without being closed", "-- Sample05_PoolLifecycle done",
+                "6/9  Sample06_GracefulExit", "child | weft: JVM shutdown", "-- Sample06_GracefulExit done",
+                "7/9  Sample07_Deadlines", "-- Sample07_Deadlines done",
+                "8/9  Sample08_Diagnostics", "dev.weft.GracePeriodExceeded", "-- Sample08_Diagnostics done",
+                "9/9  Sample09_SharedChannel", "-- Sample09_SharedChannel done",
+                "Tour done: 9 samples in");
+        assertThat(run.number("Tour done: 9 samples in (\\d+)\\.\\d s")).as("the tour's promise: under a minute")
                 .isLessThan(60L);
     }
 
@@ -37,7 +38,7 @@ class TourTest {
 
         assertThat(run.exitCode()).as(run.toString()).isZero();
         assertThat(run.out()).as(run.toString())
-                .contains("4/8  Sample04_CriticalSection", "Tour done: 1 sample in")
+                .contains("4/9  Sample04_CriticalSection", "Tour done: 1 sample in")
                 .doesNotContain("Sample01_FanOut", "Sample07_Deadlines");
     }
 
