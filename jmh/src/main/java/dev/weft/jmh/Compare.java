@@ -334,7 +334,7 @@ public final class Compare {
         ratioTarget(out, "isRequested() <= " + IS_REQUESTED_VS_VOLATILE + " x volatile read",
                 check, "weftIsRequested", check, "volatileRead", IS_REQUESTED_VS_VOLATILE, 1);
         Group cs = find(groups, "CriticalSectionBenchmark");
-        absoluteTarget(out, "critical section enter + exit <= " + fmt(CRITICAL_NANOS) + " ns",
+        absoluteTarget(out, String.format(Locale.ROOT, "critical section enter + exit <= %.0f ns", CRITICAL_NANOS),
                 cs == null ? null : cs.row("enterExit"), CRITICAL_NANOS);
         // Memory: everything a parked child retains, its stack chunks included
         for (String checked : new String[] {"false", "true"}) {
@@ -465,7 +465,7 @@ public final class Compare {
     }
 
     private static void line(StringBuilder out, String what, String verdict, String detail) {
-        out.append(String.format(Locale.ROOT, "  %-80s %-12s %s%n", what, verdict, detail));
+        out.append(String.format(Locale.ROOT, "  %-86s %-12s %s%n", what, verdict, detail));
     }
 
     private static void info(StringBuilder out, String what, String detail) {

@@ -248,6 +248,9 @@ public class MemoryFootprintBenchmark {
 
         /** JOL's field layout of a class; a note instead for arrays, hidden classes (lambdas) and failures. */
         private static String layout(String name) {
+            // Field layouts need no instrumentation agent: do not let JOL try to attach one (slow, and refused on JDK 21+)
+            System.setProperty("jol.skipDynamicAttach", "true");
+            System.setProperty("jol.skipInstallAttach", "true");
             if (name.startsWith("[")) {
                 return "# " + name + ": an array (header, then elements)\n";
             }
