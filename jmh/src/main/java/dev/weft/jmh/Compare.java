@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * Prints JMH's JSON results ({@code -rf json}) as comparison tables: per row the median, the error
  * JMH reports (half-width of the 99.9% confidence interval of the mean), the sample count, and, for
  * each peer that is not Weft, the ratio {@code Weft median ÷ peer median} for every Weft variant in
- * the same group. Then every target of the performance contract (DESIGN.md), met or not met, from
+ * the same group. Then every target of the performance contract (jmh/README.md), met or not met, from
  * the same numbers; with, for an interleaved run, the distribution of the target's ratio over the
  * rounds (min / median / max, and in how many rounds it was met).
  *
@@ -290,7 +290,7 @@ public final class Compare {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Targets (DESIGN.md, "Performance contract"): every target, met or not met, never loosened
+    // Targets: the performance contract (jmh/README.md), every target, met or not met, never loosened
 
     /** Bounds of the performance contract. */
     static final double CANCEL_VS_STS = 1.0;
@@ -305,7 +305,7 @@ public final class Compare {
     private static final String[] WEFT_CANCEL_PEERS = {"WEFT_CANCEL", "WEFT_SIBLING"};
 
     private static void targets(StringBuilder out, Map<String, Group> groups) {
-        out.append("\nTargets (DESIGN.md, \"Performance contract\"): verdict on the pooled medians;"
+        out.append("\nTargets (the performance contract, jmh/README.md): verdict on the pooled medians;"
                 + " \"rounds\": the same ratio in each round of an interleaved run, min / median / max\n");
         for (String n : new String[] {"10000", "100000"}) {
             Group park = find(groups, "CancelLatencyBenchmark.park {n=" + n + "}");
@@ -393,7 +393,7 @@ public final class Compare {
         }
         line(out, what, r.median <= bound ? "met" : "not met",
                 fmt(r.median) + " " + r.unit + (Double.isNaN(r.error) ? "" : " ±" + fmt(r.error)));
-        rounds(out, new ArrayList<>(r.roundMedians().values()), bound, "%.3f");
+        rounds(out, new ArrayList<>(r.roundMedians().values()), bound, r.median >= 100 ? "%.0f" : "%.2f");
     }
 
     /** The distribution of a target's per-round values, when there are two rounds or more. */
@@ -432,17 +432,23 @@ public final class Compare {
         }
         Group gBase = null, gWith = null;
         String base = null, with = null;
+        // the baseline first; then the row that names three values, else one that says "with"
+        String[] withPatterns = {".*(THREE|[^0-9]3[^0-9]|[^0-9]3$).*", ".*(WITH|PROPAGAT).*"};
         for (Group g : context) {
             for (Row r : g.rows) {
-                String key = (g.title + " " + r.label).toUpperCase(Locale.ROOT);
-                if (key.matches(".*(NONE|WITHOUT|BASELINE|NO_CONTEXT|NOCONTEXT|PLAIN).*")) {
-                    if (base == null) {
-                        gBase = g;
-                        base = r.label;
+                if (base == null && key(g, r).matches(".*(NONE|WITHOUT|BASELINE|NO_CONTEXT|NOCONTEXT|PLAIN).*")) {
+                    gBase = g;
+                    base = r.label;
+                }
+            }
+        }
+        for (String pattern : withPatterns) {
+            for (Group g : context) {
+                for (Row r : g.rows) {
+                    if (with == null && !(g == gBase && r.label.equals(base)) && key(g, r).matches(pattern)) {
+                        gWith = g;
+                        with = r.label;
                     }
-                } else if (key.matches(".*(THREE|[^0-9]3[^0-9]|WITH|PROPAGAT).*") && with == null) {
-                    gWith = g;
-                    with = r.label;
                 }
             }
         }
@@ -453,6 +459,11 @@ public final class Compare {
         } else {
             ratioTarget(out, what, gWith, with, gBase, base, CONTEXT_VS_NONE, 1);
         }
+    }
+
+    /** What identifies a row of ContextForkJoinBenchmark: its group's parameters and its label, upper case, without the class name. */
+    private static String key(Group g, Row r) {
+        return (g.title.replaceFirst("^ContextForkJoinBenchmark", "") + " " + r.label).toUpperCase(Locale.ROOT);
     }
 
     private static Group find(Map<String, Group> groups, String prefix) {
