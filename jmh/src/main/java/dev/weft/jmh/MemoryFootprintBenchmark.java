@@ -130,8 +130,16 @@ public class MemoryFootprintBenchmark {
      */
     @TearDown(Level.Trial)
     public void printBreakdown() {
-        System.out.print(ClassShare.format(breakdown, peer + ", checked=" + checked + ", n=" + n));
+        String what = peer + ", checked=" + checked + ", n=" + n;
+        if (n < LAYOUT_MIN_N) {       // e.g. the smoke pass's n=1: every class the JVM loaded would be listed
+            System.out.print("\n# Per-class breakdown of " + what + " not printed: it needs n >= " + LAYOUT_MIN_N + "\n");
+            return;
+        }
+        System.out.print(ClassShare.format(breakdown, what));
     }
+
+    /** Below this N, the per-class breakdown would be noise (classes loaded meanwhile), so it is not printed. */
+    static final int LAYOUT_MIN_N = 1000;
 
     /** Stops the children; also after a failed measurement. */
     @TearDown(Level.Invocation)
