@@ -35,7 +35,7 @@ else
   quick_avgt=(-f 1 -wi 3 -w 1s -i 5 -r 1s)
   part park     'CancelLatencyBenchmark\.park$' -p n=10000,100000 -f 1 -wi 5 -i 20
   part blocked  'CancelLatencyBenchmark\.(sleep|poll|socket|critical)$' -p n=1000 "${quick_ss[@]}"
-  part forkjoin 'ForkJoinBenchmark' -p n=10,10000 "${quick_avgt[@]}"
+  part forkjoin '\.ForkJoinBenchmark\.' -p n=10,10000 "${quick_avgt[@]}"
   part checks   'CheckCostBenchmark|CriticalSectionBenchmark' "${quick_avgt[@]}"
   part memory   'MemoryFootprintBenchmark' -f 3 -wi 1 -i 2      # 3 JVMs: stack chunk sizes vary per JVM
 fi

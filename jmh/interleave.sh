@@ -19,7 +19,7 @@
 #   - CheckCost: weftIsRequested, volatileRead (2 x 1 s warm-up, 5 x 1 s);
 #   - CriticalSection.enterExit (2 x 1 s warm-up, 5 x 1 s);
 #   - MemoryFootprint, N = 100 000, checked = false and true: WEFT, JDK_STS, RAW, KOTLIN (1 + 2);
-#   - ContextForkJoinBenchmark, if benchmarks.jar has it (3 x 1 s warm-up, 5 x 1 s).
+#   - ContextForkJoin, N = 10 000, if benchmarks.jar has it: NO_CONTEXT, THREAD_LOCALS_3 (3 x 1 s warm-up, 5 x 1 s).
 # The gRPC target is measured by the harness in grpc/ (see grpc/README.md).
 # Needs jmh/target/benchmarks.jar and JDK 25 (the JDK_STS peer). Writes
 # jmh/results/<timestamp>-interleaved-r<round>-*.json and jmh/results/<timestamp>-interleaved.txt
@@ -81,7 +81,7 @@ rotate() {  # rotate <k> <items...>: the items, starting at item k mod count
 
 cancel_peers=(WEFT_CANCEL WEFT_SIBLING JDK_STS RAW KOTLIN)
 context=0
-if "$here/run.sh" -l 2>/dev/null | grep -q 'ContextForkJoinBenchmark'; then
+if "$here/run.sh" -l 2>/dev/null | grep 'ContextForkJoinBenchmark' > /dev/null; then   # no -q: with pipefail, an early exit of grep would fail the listing
   context=1
 fi
 
@@ -98,7 +98,7 @@ for ((r = 0; r < rounds; r++)); do
     done
   fi
   for peer in $(rotate "$r" WEFT JDK_STS); do
-    fork "forkjoin-$peer" 'ForkJoinBenchmark' -p n=10000 -p peer=$peer "${avgt[@]}"
+    fork "forkjoin-$peer" '\.ForkJoinBenchmark\.' -p n=10000 -p peer=$peer "${avgt[@]}"
   done
   for method in $(rotate "$r" weftIsRequested volatileRead); do
     fork "check-$method" "CheckCostBenchmark\\.$method\$" "${avgt_check[@]}"
@@ -108,7 +108,9 @@ for ((r = 0; r < rounds; r++)); do
     fork "memory-$peer" 'MemoryFootprintBenchmark' -p n=100000 -p peer=$peer "${mem[@]}"
   done
   if [ "$context" = 1 ]; then
-    fork "context" 'ContextForkJoinBenchmark' "${avgt[@]}"
+    for peer in $(rotate "$r" NO_CONTEXT THREAD_LOCALS_3); do
+      fork "context-$peer" '\.ContextForkJoinBenchmark\.' -p n=10000 -p peer=$peer "${avgt[@]}"
+    done
   fi
 done
 

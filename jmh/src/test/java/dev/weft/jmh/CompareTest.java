@@ -129,6 +129,16 @@ class CompareTest {
     }
 
     @Test
+    void contextPropagator_comparesThreadLocals3WithNoContext() throws Exception {
+        for (String[] row : new String[][] {{"NO_CONTEXT", "1000"}, {"THREAD_LOCALS_3", "1250"}, {"BY_HAND", "1100"}}) {
+            result(1, "ContextForkJoinBenchmark.forkJoin", "\"n\" : \"10000\", \"peer\" : \"" + row[0] + "\"", "us/op",
+                    Double.parseDouble(row[1]));
+        }
+        assertThat(line(targets(), "fork + join with a context propagator of 3 values"))
+                .contains("not met").contains("1.25 (1250 vs 1000 us/op)");
+    }
+
+    @Test
     void contextPropagator_pairsThreeValuesWithNoneAtN10000() throws Exception {
         result(1, "ContextForkJoinBenchmark.forkJoin", "\"n\" : \"10\", \"propagator\" : \"NONE\"", "us/op", 10);
         result(1, "ContextForkJoinBenchmark.forkJoin", "\"n\" : \"10\", \"propagator\" : \"THREE\"", "us/op", 100);
