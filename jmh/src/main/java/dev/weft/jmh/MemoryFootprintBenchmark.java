@@ -63,7 +63,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p><b>Breakdown.</b> At the end of each trial the fork prints (to its standard output, which JMH
  * shows and the scripts keep in their logs; lines starting with {@code #}) the retained bytes per
  * child by class, from the same three histograms, for every class with at least half an instance
- * per child and for the watched per-subtask classes (Weft's, the JDK's {@code StructuredTaskScope}
+ * or one byte per child and for the watched per-subtask classes (Weft's, the JDK's {@code StructuredTaskScope}
  * and {@code ThreadFlock}, {@code VirtualThread}, {@code Continuation}, {@code StackChunk},
  * kotlinx.coroutines'); then the field layout of each such class (JOL, {@code ClassLayout}), for a
  * per-field comparison of the peers.
@@ -218,7 +218,7 @@ public class MemoryFootprintBenchmark {
                 long[] a = after.classes.getOrDefault(e.getKey(), new long[2]);
                 double instances = (e.getValue()[0] - (b[0] + a[0]) / 2.0) / n;
                 double bytes = (e.getValue()[1] - (b[1] + a[1]) / 2.0) / n;
-                if (instances >= PER_CHILD || (watched(e.getKey()) && bytes >= 0.5)) {
+                if (instances >= PER_CHILD || bytes >= 1.0 || (watched(e.getKey()) && bytes >= 0.5)) {
                     shares.add(new ClassShare(e.getKey(), instances, bytes));
                 }
             }
@@ -239,7 +239,7 @@ public class MemoryFootprintBenchmark {
         static String format(List<ClassShare> shares, String what) {
             StringBuilder out = new StringBuilder();
             out.append("\n# Retained heap per child by class, ").append(what)
-                    .append(" (classes with >= ").append(PER_CHILD).append(" instances per child, and the watched per-subtask classes)\n");
+                    .append(" (classes with >= ").append(PER_CHILD).append(" instances or >= 1 byte per child, and the watched per-subtask classes)\n");
             out.append(String.format(Locale.ROOT, "#   %12s %12s %12s  %s%n", "instances", "bytes", "bytes/inst.", "class"));
             double sum = 0;
             for (ClassShare c : shares) {
