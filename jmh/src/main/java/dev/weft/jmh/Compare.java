@@ -366,7 +366,10 @@ public final class Compare {
         Row a = ga == null ? null : ga.row(wa);
         Row b = gb == null ? null : gb.row(wb);
         if (a == null || b == null) {
-            line(out, what, "not measured", a == null && b == null ? "" : "no " + (a == null ? wa : wb) + " row");
+            String missing = a == null && b == null ? ""
+                    : a == null ? (ga == null ? "its benchmark was not run" : "no " + wa + " row")
+                    : (gb == null ? "the benchmark to compare with was not run" : "no " + wb + " row");
+            line(out, what, "not measured", missing);
             return;
         }
         double pooled = scale * a.median / b.median;
