@@ -9,8 +9,10 @@ out="$here/target/smoke"
 mkdir -p "$out"
 start=$(date +%s)
 
-# n=1 is the smallest N of every benchmark that has one (ForkJoin, CancelLatency, MemoryFootprint);
-# -r/-w bound the time-based benchmarks (SingleShotTime ignores them).
+# n=1 is the smallest N of every benchmark that has one (ForkJoin, CancelLatency, MemoryFootprint;
+# CancelLatency.parkMillion too: its million is a parameter); -r/-w bound the time-based benchmarks
+# (SingleShotTime ignores them). Every peer runs, the KOTLIN peer (Kotlin coroutines) included: in
+# CancelLatency.park, .sleep and .parkMillion and in MemoryFootprint (checked = false and true).
 # Not a measurement, so it ignores JMH's machine-wide lock (another JMH run may be measuring).
 if ! WEFT_JMH_JVM_OPTS="-Djmh.ignoreLock=true" "$here/run.sh" -f 1 -wi 0 -i 1 -w 100ms -r 100ms -p n=1 -foe true \
       -rf json -rff "$out/smoke.json" > "$out/smoke.log" 2>&1; then
@@ -20,4 +22,9 @@ if ! WEFT_JMH_JVM_OPTS="-Djmh.ignoreLock=true" "$here/run.sh" -f 1 -wi 0 -i 1 -w
 fi
 "$here/run.sh" --class dev.weft.jmh.Compare -o "$out/smoke.txt" "$out/smoke.json" > /dev/null
 runs=$(grep -c '"benchmark"' "$out/smoke.json")
-echo "JMH smoke pass: $runs benchmark runs in $(( $(date +%s) - start )) s (log, json and table in $out)"
+kotlin=$(grep -c '"KOTLIN"' "$out/smoke.json" || true)
+if [ "$kotlin" -lt 5 ]; then      # park, sleep, parkMillion, MemoryFootprint x 2
+  echo "JMH smoke pass FAILED: $kotlin KOTLIN runs in $out/smoke.json, expected 5 (is the Kotlin peer in benchmarks.jar?)" >&2
+  exit 1
+fi
+echo "JMH smoke pass: $runs benchmark runs ($kotlin of the KOTLIN peer) in $(( $(date +%s) - start )) s (log, json and table in $out)"

@@ -37,14 +37,22 @@ import org.openjdk.jmh.annotations.Warmup;
  *       read); {@code socket} only for N &le; 1 000 (two file descriptors per child);</li>
  *   <li>{@code park}, {@code poll}: every peer (FLAG unparks each parked child after setting the
  *       flag);</li>
- *   <li>{@code critical}: Weft only (a critical section that ends 1 ms after the trigger).</li>
+ *   <li>{@code critical}: Weft only (a critical section that ends 1 ms after the trigger);</li>
+ *   <li>{@code parkMillion}: {@code park} at N = 1 000 000, a method of its own so that runs of
+ *       {@code park} do not pay for it.</li>
  * </ul>
+ * The KOTLIN peer (Kotlin coroutines, see {@link Coroutines}) is in {@code sleep} ({@code delay}),
+ * {@code park} and {@code parkMillion} ({@code awaitCancellation()}).
+ *
+ * <p>Every fork has a 4 GiB heap, for every N, so that the linearity target compares 100 000 and
+ * 1 000 000 under one setting: a million parked children retain 0.6 to 0.9 GiB (their stacks are
+ * heap objects, {@code jdk.internal.vm.StackChunk}; no native thread stacks besides the carriers').
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 5)
 @Measurement(iterations = 20)
-@Fork(value = 2, jvmArgsAppend = {"--enable-preview", "-Xms2g", "-Xmx2g"})
+@Fork(value = 2, jvmArgsAppend = {"--enable-preview", "-Xms4g", "-Xmx4g"})
 public class CancelLatencyBenchmark {
 
     /** Above this many children the set-up collects garbage before the timed region. */
@@ -99,7 +107,7 @@ public class CancelLatencyBenchmark {
     public static class SleepState extends Fixture {
         @Param({"1", "1000", "10000", "100000"})
         public int n;
-        @Param({"WEFT_CANCEL", "WEFT_SIBLING", "JDK_STS", "EXECUTOR", "RAW"})
+        @Param({"WEFT_CANCEL", "WEFT_SIBLING", "JDK_STS", "EXECUTOR", "RAW", "KOTLIN"})
         public Peer peer;
 
         @Override int n() { return n; }
@@ -111,7 +119,20 @@ public class CancelLatencyBenchmark {
     public static class ParkState extends Fixture {
         @Param({"1", "1000", "10000", "100000"})
         public int n;
-        @Param({"WEFT_CANCEL", "WEFT_SIBLING", "JDK_STS", "EXECUTOR", "RAW", "FLAG"})
+        @Param({"WEFT_CANCEL", "WEFT_SIBLING", "JDK_STS", "EXECUTOR", "RAW", "FLAG", "KOTLIN"})
+        public Peer peer;
+
+        @Override int n() { return n; }
+        @Override Peer peer() { return peer; }
+        @Override Behaviour behaviour() { return Behaviour.PARK; }
+    }
+
+    /** {@link ParkState} at a million children, for the linearity target; its own method, so that the default runs do not pay for it. */
+    @State(Scope.Thread)
+    public static class ParkMillionState extends Fixture {
+        @Param({"1000000"})
+        public int n;
+        @Param({"WEFT_CANCEL", "WEFT_SIBLING", "JDK_STS", "RAW", "KOTLIN"})
         public Peer peer;
 
         @Override int n() { return n; }
@@ -161,9 +182,21 @@ public class CancelLatencyBenchmark {
         s.cancelAndAwait();
     }
 
-    /** Children in {@code LockSupport.park()}. The target rows of DESIGN.md are N = 10 000 and 100 000 here. */
+    /** Children in {@code LockSupport.park()}. The target rows of the performance contract (jmh/README.md) are N = 10 000 and 100 000 here. */
     @Benchmark
     public void park(ParkState s) throws Exception {
+        s.cancelAndAwait();
+    }
+
+    /**
+     * {@link #park} at N = 1 000 000 (the performance contract: time per child at most 1.2 x that at 100 000). Same
+     * fork settings as {@link #park} (one heap size for every N, so the per-child ratio compares like
+     * with like); fewer invocations, because each set-up starts a million threads (seconds).
+     */
+    @Benchmark
+    @Warmup(iterations = 1)
+    @Measurement(iterations = 5)
+    public void parkMillion(ParkMillionState s) throws Exception {
         s.cancelAndAwait();
     }
 

@@ -28,6 +28,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #start} returns only when every child has counted down and its thread is {@code WAITING}
  * or {@code TIMED_WAITING}; for {@link Behaviour#POLL}, when every child has then been released and
  * has started polling.
+ *
+ * <p>The exception is {@link Peer#KOTLIN}: its children are coroutines, which have no thread and run
+ * Kotlin code ({@code awaitCancellation()} or {@code delay}, see {@link Coroutines}); they end, as
+ * cancelled coroutines do, with the parent's {@code CancellationException} (one shared instance,
+ * without a stack trace).
  */
 public final class Children {
 
@@ -44,7 +49,13 @@ public final class Children {
         /** Bare virtual threads; {@code interrupt()} each, then {@code join()} each. */
         RAW,
         /** Bare virtual threads polling a {@code volatile boolean}; set it (and unpark each, if parked), then {@code join()} each. */
-        FLAG;
+        FLAG,
+        /**
+         * Kotlin coroutines on {@code Dispatchers.Default}, children of one {@code Job}, suspended in
+         * {@code awaitCancellation()} (PARK) or {@code delay} (SLEEP); {@code parent.cancelAndJoin()}.
+         * No threads of their own: see {@link Coroutines}.
+         */
+        KOTLIN;
 
         boolean isWeft() {
             return this == WEFT_CANCEL || this == WEFT_SIBLING;
@@ -98,6 +109,7 @@ public final class Children {
     private TaskScope<Object, Void, ExecutionException> scope;
     private Sts.Scope sts;
     private ExecutorService executor;
+    private Coroutines.Children coroutines;
     private Socket[] clients;
     private Socket[] servers;
 
@@ -111,10 +123,16 @@ public final class Children {
         if (peer == Peer.FLAG && (behaviour == Behaviour.SLEEP || behaviour == Behaviour.SOCKET)) {
             throw new IllegalArgumentException("a flag cannot wake a thread blocked in " + behaviour);
         }
+        if (peer == Peer.KOTLIN && behaviour != Behaviour.PARK && behaviour != Behaviour.PARK_CHECKED
+                && behaviour != Behaviour.SLEEP) {
+            throw new IllegalArgumentException("the KOTLIN peer has coroutines suspended in awaitCancellation() (PARK,"
+                    + " PARK_CHECKED) or delay (SLEEP), not " + behaviour);
+        }
         this.peer = peer;
         this.behaviour = behaviour;
         this.n = n;
-        this.threads = new Thread[peer.hasSibling() ? n + 1 : n];
+        // KOTLIN's children are coroutines, not threads: nothing to record, nothing to count down
+        this.threads = new Thread[peer == Peer.KOTLIN ? 0 : peer.hasSibling() ? n + 1 : n];
         this.ready = new CountDownLatch(threads.length);
         this.polling = new CountDownLatch(behaviour == Behaviour.POLL ? threads.length : 0);
     }
@@ -180,6 +198,8 @@ public final class Children {
                     Thread.startVirtualThread(() -> child(k));
                 }
             }
+            case KOTLIN -> coroutines = Coroutines.start(n, behaviour == Behaviour.SLEEP,
+                    behaviour == Behaviour.PARK_CHECKED);
         }
     }
 
@@ -391,6 +411,7 @@ public final class Children {
                     t.join();
                 }
             }
+            case KOTLIN -> coroutines.cancelAndJoin();
             case FLAG -> {
                 stop = true;
                 if (behaviour != Behaviour.POLL) {
@@ -427,6 +448,9 @@ public final class Children {
     /** Not timed: checks that every child thread has terminated, then releases the sockets. */
     void verifyTerminated() throws InterruptedException, IOException {
         try {
+            if (coroutines != null) {
+                coroutines.verifyCompleted();
+            }
             for (Thread t : threads) {
                 if (!t.join(STOP_TIMEOUT)) {
                     throw new IllegalStateException("a child of " + peer + "/" + behaviour + " is still alive "
@@ -460,6 +484,9 @@ public final class Children {
             }
             if (executor != null) {
                 executor.shutdownNow();
+            }
+            if (coroutines != null) {
+                coroutines.abandon();
             }
             closeSockets();
         } catch (RuntimeException | IOException e) {
