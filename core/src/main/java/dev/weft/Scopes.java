@@ -39,8 +39,10 @@ public final class Scopes {
      * of those scopes throws {@link CancelledException}. Scopes opened inside a critical section
      * of a subtask stay shielded until the section ends.
      *
-     * <p>May be called from any thread. Does not wait; close the scopes, or use
-     * {@link #installShutdownHook(Duration)}, to wait.
+     * <p>May be called from any thread. Does not wait: it only marks, interrupts and hands
+     * {@code onCancel} closes to Weft's closer threads, and runs no user code. Close the scopes, or
+     * use {@link #installShutdownHook(Duration)}, to wait. It reaches scopes at any depth, and scopes
+     * opened on a thread after a scope that leaked there.
      *
      * @return the number of root scopes this call cancelled (scopes already cancelled are not
      *         counted)
@@ -52,9 +54,11 @@ public final class Scopes {
     /**
      * Installs a JVM shutdown hook that, on shutdown (SIGINT, SIGTERM, {@code System.exit}, or the
      * end of the last non-daemon thread), cancels every root scope, waits up to {@code grace} for
-     * all their subtasks to end, and writes the subtasks still running to {@code System.err}, one
-     * line each, as {@link GracePeriodExceededException} does. Subtasks inside critical sections
-     * finish their sections first, within the grace period.
+     * every live task of every scope to end (nested scopes included, and {@code onCancel} closes),
+     * and writes what is still running to {@code System.err}, one line each, as
+     * {@link GracePeriodExceededException} does. Subtasks inside critical sections, at any depth,
+     * finish their sections first, within the grace period. Once shutdown has begun, a root scope
+     * opened anywhere is born cancelled.
      *
      * <p>Idempotent: only the first call installs a hook; a later call changes the grace period
      * the hook uses and returns {@code false}.

@@ -49,13 +49,19 @@ import java.util.function.UnaryOperator;
  *       reads {@code true} inside it and {@link Cancellation#check()} throws;</li>
  *   <li>interrupts every unfinished subtask, except while it is inside a
  *       {@linkplain Cancellation#critical() critical section}, where the interrupt is deferred
- *       to the end of the section;</li>
- *   <li>closes the resources that the subtasks registered with
- *       {@link Cancellation#onCancel(AutoCloseable)};</li>
- *   <li>cancels, directly, every scope nested below: scopes opened by the subtasks, and scopes the
- *       owner opened inside this one. A nested scope is cancelled even when its owner never looks
- *       at its interrupt status.</li>
+ *       to the end of the section, and except in a
+ *       {@linkplain Configuration#withInterrupts(boolean) cooperative} scope, which never
+ *       interrupts (it wakes {@link Cancellation#await} instead);</li>
+ *   <li>then hands the resources that the subtasks registered with
+ *       {@link Cancellation#onCancel(AutoCloseable)} to a Weft closer thread, which closes them
+ *       (never inside a critical section);</li>
+ *   <li>cancels, directly, every scope nested below, at any depth: scopes opened by the subtasks,
+ *       and scopes the owner opened inside this one. A nested scope is cancelled even when its
+ *       owner never looks at its interrupt status.</li>
  * </ul>
+ * Whoever cancels (a thread calling {@link #cancel()}, the deadline timer, a joiner,
+ * {@link Scopes#cancelAll()}, the shutdown hook) only marks, interrupts and hands off: it runs no
+ * user code and never waits for another thread.
  * A subtask forked after cancellation is not started; it is {@link Subtask.State#CANCELLED}.
  *
  * <h2>Bounded shutdown</h2>
@@ -320,23 +326,29 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
     void cancel();
 
     /**
-     * Cancels the scope: every unfinished subtask is cancelled and interrupted (interrupts are
-     * deferred while a subtask is in a critical section), its {@code onCancel} resources are
-     * closed, and every nested scope is cancelled. A pending {@link #join()} then throws
+     * Cancels the scope: every unfinished subtask is marked cancelled and interrupted (interrupts
+     * are deferred while a subtask is in a critical section; a
+     * {@linkplain Configuration#withInterrupts cooperative} scope never interrupts), its
+     * {@code onCancel} resources are handed to a Weft closer thread to be closed, and every nested
+     * scope is cancelled, at any depth. A pending {@link #join()} then throws
      * {@link CancelledException} whose cause is {@code reason}.
      *
      * <p>May be called from any thread, including a subtask of this scope. Idempotent: only the
-     * first cancellation counts, and its reason is the one reported. Does not wait for the subtasks
-     * to finish; {@link #join()} and {@link #close()} do.
+     * first cancellation counts, and its reason is the one reported. It never waits: it runs no
+     * user code (no {@code onCancel} close, no joiner callback) and returns in time proportional
+     * to the number of subtasks and nested scopes it reaches. {@link #join()} and
+     * {@link #close()} wait for the subtasks and the closes.
      *
      * @param reason why the scope is cancelled, or {@code null}
      */
     void cancel(Throwable reason);
 
     /**
-     * Returns {@code true} if the scope has been cancelled, for any reason.
+     * Returns {@code true} if the scope has been cancelled, for any reason, or closed. As in the
+     * JDK, a closed scope counts as cancelled even when {@link #close()} had nothing left to
+     * cancel.
      *
-     * @return whether the scope is cancelled
+     * @return whether the scope is cancelled or closed
      */
     boolean isCancelled();
 

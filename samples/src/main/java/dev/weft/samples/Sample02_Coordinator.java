@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Sample 2: TensorFlow's {@code tf.train.Coordinator}, without its failure modes.
@@ -172,7 +173,7 @@ public final class Sample02_Coordinator {
                 futures.add(pool.submit(() -> {
                     int steps = 0;
                     while (running.value) {
-                        trainOneStep();
+                        LockSupport.parkNanos(STEP.toNanos());     // one training step
                         if (id == FAILING && ++steps == 50) {
                             throw new IllegalStateException("worker-" + FAILING + ": corrupt batch at step 50");
                         }
