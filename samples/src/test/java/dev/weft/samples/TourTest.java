@@ -47,7 +47,7 @@ class TourTest {
         assertThat(Tour.select("3")).extracting(Tour.Stop::name).containsExactly("Sample03_StuckWorker");
         assertThat(Tour.select("stuckworker")).extracting(Tour.Stop::name).containsExactly("Sample03_StuckWorker");
         assertThat(Tour.select("Sample07_Deadlines")).extracting(Tour.Stop::name).containsExactly("Sample07_Deadlines");
-        assertThat(Tour.select("all")).hasSize(8);
+        assertThat(Tour.select("all")).hasSize(9);
     }
 
     @Test
