@@ -124,7 +124,7 @@ public class ContextForkJoinBenchmark {
     public long forkJoin() throws Exception {
         List<Supplier<Integer>> r = results;
         r.clear();
-        try (TaskScope<Integer, Void, ?> scope = TaskScope.open(Joiner.awaitAllSuccessfulOrThrow(), config)) {
+        try (TaskScope<Integer, Void, java.util.concurrent.ExecutionException> scope = TaskScope.open(Joiner.awaitAllSuccessfulOrThrow(), config)) {
             for (Callable<Integer> t : tasks) {
                 r.add(scope.fork(t));
             }
