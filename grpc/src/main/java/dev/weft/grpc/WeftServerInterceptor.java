@@ -203,7 +203,9 @@ final class WeftServerInterceptor implements ServerInterceptor {
             status = Status.CANCELLED;
         }
         String why = switch (status.getCode()) {
-            case CANCELLED -> "the client cancelled the call";
+            // gRPC gives the context the same cause for both: the transport's RST_STREAM or lost
+            // connection status does not reach it (only a ServerStreamTracer on the builder sees it).
+            case CANCELLED -> "the client cancelled the call, or the connection to it was lost";
             case DEADLINE_EXCEEDED -> "the call's deadline passed";
             case UNAVAILABLE -> "the connection to the client was lost";
             default -> "the call ended abnormally";
