@@ -197,7 +197,7 @@ final class WeftServerInterceptor implements ServerInterceptor {
     }
 
     /** The reason a call's scope is cancelled: what happened to the call, in words, and gRPC's status. */
-    static CancelledException reason(String method, Context cancelled) {
+    static CallCancelled reason(String method, Context cancelled) {
         Status status = Contexts.statusFromCancelled(cancelled);
         if (status == null) {
             status = Status.CANCELLED;
@@ -210,7 +210,27 @@ final class WeftServerInterceptor implements ServerInterceptor {
             case UNAVAILABLE -> "the connection to the client was lost";
             default -> "the call ended abnormally";
         };
-        return new CancelledException("gRPC call '" + method + "': " + why + " (" + StatusMapping.describe(status) + ")",
+        return new CallCancelled("gRPC call '" + method + "': " + why + " (" + StatusMapping.describe(status) + ")",
                 cancelled.cancellationCause());
+    }
+
+    /**
+     * The reason given to a call's scope. It reaches users as the cause of the
+     * {@link CancelledException} that {@code join()} and {@code Cancellation.check()} throw in the
+     * handler's scopes, and its message is part of theirs. It has no stack trace: it is created on
+     * gRPC's cancelling thread, whose stack says nothing about the call, and filling one in would
+     * only delay the cancellation.
+     */
+    static final class CallCancelled extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CallCancelled(String message, Throwable cause) {
+            super(message, cause, false, false);
+        }
+
+        @Override
+        public String toString() {
+            return getMessage();                  // reads as a sentence inside Weft's messages
+        }
     }
 }

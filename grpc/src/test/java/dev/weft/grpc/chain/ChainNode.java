@@ -77,6 +77,7 @@ public final class ChainNode {
     /** A channel to a service of the chain on 127.0.0.1, with Weft's client interceptor. */
     static Channel channelTo(int port, ManagedChannel[] holder) {
         ManagedChannel raw = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        raw.getState(true);                            // connect now, not at the first call
         holder[0] = raw;
         return ClientInterceptors.intercept(raw, WeftGrpc.clientInterceptor());
     }

@@ -118,11 +118,11 @@ class CrossProcessTest {
     @Test
     void clientDeadline_isSeenShrinkingAtAAndAtB_andEndsTheWorkThere() throws Exception {
         String run = "deadline-run";
-        try (var client = ChildJvm.start("client", ChainClient.class, Integer.toString(portA), run, "3000")) {
+        try (var client = ChildJvm.start("client", ChainClient.class, Integer.toString(portA), run, "6000")) {
             long atA = remaining(a, run, "A");
             long atB1 = remaining(b, run, "B");
             long atB2 = remaining(b, run, "B");
-            assertThat(atA).isBetween(1L, 3000L);
+            assertThat(atA).isBetween(1L, 6000L);
             assertThat(atB1).isBetween(1L, atA);
             assertThat(atB2).isBetween(1L, atA);
             List<String> reasons = awaitAllStopped(run);
