@@ -26,7 +26,7 @@ class ReadmeSnippetTest {
     /** The repository root; the build passes it, and a run from {@code samples/} finds it as its parent. */
     private static final Path ROOT = Path.of(System.getProperty("weft.root", "..")).toAbsolutePath().normalize();
 
-    private static final List<String> DOCS = List.of("README.md", "docs/migration.md", "docs/cookbook.md");
+    private static final List<String> DOCS = List.of("README.md", "docs/migration.md", "docs/cookbook.md", "grpc/README.md");
 
     private static final Pattern SNIPPET = Pattern.compile(
             "<!-- snippet: (\\S+)#(\\S+) -->\\R```java\\R(.*?)\\R```", Pattern.DOTALL);

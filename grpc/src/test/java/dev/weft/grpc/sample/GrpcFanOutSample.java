@@ -94,17 +94,23 @@ public final class GrpcFanOutSample {
     }
 
     static Channel weftChannel(int port, List<ManagedChannel> toClose) {
+        // tag::channel[]
         ManagedChannel raw = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        Channel channel = ClientInterceptors.intercept(raw, WeftGrpc.clientInterceptor());
+        // end::channel[]
         raw.getState(true);                            // connect now, not at the first call
         toClose.add(raw);
-        return ClientInterceptors.intercept(raw, WeftGrpc.clientInterceptor());
+        return channel;
     }
 
     static Server serve(ServerServiceDefinition service) throws IOException {
-        return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .executor(Executors.newVirtualThreadPerTaskExecutor())
+        // tag::server[]
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .executor(Executors.newVirtualThreadPerTaskExecutor())     // recommended, not required
                 .addService(ServerInterceptors.intercept(service, WeftGrpc.serverInterceptor(Duration.ofSeconds(2))))
-                .build().start();
+                .build();
+        // end::server[]
+        return server.start();
     }
 
     /** The backends service: each part takes its latency, unless the call is cancelled. */
@@ -138,20 +144,22 @@ public final class GrpcFanOutSample {
                 .addMethod(LOAD_PAGE, ServerCalls.asyncUnaryCall((String id, StreamObserver<String> reply) -> {
                     event("page", "loading page %s with %d ms left", id,
                             Cancellation.remaining().map(Duration::toMillis).orElse(-1L));
+                    // tag::handler[]
                     try (var scope = TaskScope.<String, List<String>>open(Joiner.allSuccessfulOrThrow(),
                             cfg -> cfg.withName("page"))) {
-                        for (String part : PARTS) {
+                        for (String part : PARTS) {    // each call carries the deadline, and stops with the scope
                             scope.fork(part, () -> WeftGrpc.call(() -> ClientCalls.blockingUnaryCall(
                                     backends, method("shop.Backends", part), CallOptions.DEFAULT, id)));
                         }
                         reply.onNext(String.join(", ", scope.join()));
                         reply.onCompleted();
-                    } catch (CancelledException e) {
+                    } catch (CancelledException e) {   // the client cancelled, went away, or ran out of time
                         event("page", "page scope stopped: %s", e.getMessage());
                         throw e;
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
+                    // end::handler[]
                 }))
                 .build();
         runUntilStdinCloses(serve(service), channels);
