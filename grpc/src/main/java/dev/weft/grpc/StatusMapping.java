@@ -21,10 +21,27 @@ final class StatusMapping {
     static RuntimeException translate(StatusRuntimeException e) {
         Status s = e.getStatus();
         return switch (s.getCode()) {
-            case CANCELLED -> new CancelledException("gRPC call cancelled (" + describe(s) + ")", e);
+            case CANCELLED -> new CancelledException("gRPC call cancelled (" + describe(s) + ")" + weftReason(), e);
             case DEADLINE_EXCEEDED -> deadlineExceeded(e);
             default -> e;
         };
+    }
+
+    /**
+     * Why the current task was cancelled, as {@code ", because ..."}, or "" if it was not (or is
+     * inside a critical section, where cancellation is hidden). The call's status cannot say it:
+     * gRPC cancels the call from whichever thread Weft closes it on, which does not know the reason.
+     */
+    private static String weftReason() {
+        if (!Cancellation.isRequested()) {
+            return "";
+        }
+        try {
+            Cancellation.check();
+            return "";
+        } catch (CancelledException why) {
+            return ", because " + why.getMessage();
+        }
     }
 
     /** "CODE: description", or "CODE" without a description. */

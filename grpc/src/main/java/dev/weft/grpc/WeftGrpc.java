@@ -157,6 +157,9 @@ public final class WeftGrpc {
      * with future and asynchronous stubs, where the exception arrives as the cause of an
      * {@code ExecutionException} or in {@code onError}.
      *
+     * <p>When the current task was cancelled, the {@link CancelledException}'s message also says
+     * why, in Weft's words (the call's status cannot: see {@link #clientInterceptor()}).
+     *
      * <p>The {@link DeadlineExceededException#deadline() deadline} of the result is the current
      * subtask's effective deadline if it has passed (Weft's deadline ended the call), otherwise
      * the moment of the translation (the call's own deadline, or the server's, ended it).

@@ -99,10 +99,11 @@ class ClientPropagationTest {
     void subtaskCancelled_cancelsAnAsyncCallThatOutlivesTheWait_withWeftsReason() throws Exception {
         var serverStarted = new CountDownLatch(1);
         var serverSawCancel = new CompletableFuture<Status>();
+        var release = new CountDownLatch(1);        // the server answers only when the test is over
         try (var rpc = Rpc.InProcess.start(Rpc.service(Rpc.WORK, req -> {
-            serverStarted.countDown();
             Context.current().addListener(c -> serverSawCancel.complete(Contexts.statusOf(c)), Runnable::run);
-            serverSawCancel.get(20, TimeUnit.SECONDS);
+            serverStarted.countDown();
+            release.await(20, TimeUnit.SECONDS);
             return "late";
         }))) {
             var outcome = new AtomicReference<Throwable>();
@@ -134,6 +135,8 @@ class ClientPropagationTest {
                     .hasMessageContaining("cancelled by Weft");
             var cause = (StatusRuntimeException) outcome.get().getCause();
             assertThat(cause.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
+        } finally {
+            release.countDown();
         }
     }
 
@@ -141,23 +144,27 @@ class ClientPropagationTest {
     void scopeCancelled_cancelsABlockingStubCall_asCancelledException() throws Exception {
         var serverStarted = new CountDownLatch(1);
         var serverSawCancel = new CountDownLatch(1);
+        var release = new CountDownLatch(1);        // the server answers only when the test is over
         try (var rpc = Rpc.InProcess.start(Rpc.service(Rpc.WORK, req -> {
             Context.current().addListener(c -> serverSawCancel.countDown(), Runnable::run);
             serverStarted.countDown();
-            serverSawCancel.await(20, TimeUnit.SECONDS);
+            release.await(20, TimeUnit.SECONDS);
             return "late";
         }))) {
             Subtask<String> caller;
             try (var scope = TaskScope.<String, Void>open(Joiner.awaitAll())) {
                 caller = scope.fork(() -> WeftGrpc.call(() -> Rpc.call(rpc.weftChannel(), CallOptions.DEFAULT, "x")));
                 assertThat(serverStarted.await(20, TimeUnit.SECONDS)).isTrue();
-                scope.cancel();
+                scope.cancel(new IllegalStateException("the user gave up"));
                 assertThatThrownBy(scope::join).isInstanceOf(CancelledException.class);
             }
             assertThat(serverSawCancel.await(20, TimeUnit.SECONDS)).isTrue();
             assertThat(caller.state()).isEqualTo(Subtask.State.CANCELLED);
             assertThat(caller.exception()).isInstanceOf(CancelledException.class)
-                    .hasCauseInstanceOf(StatusRuntimeException.class);
+                    .hasCauseInstanceOf(StatusRuntimeException.class)
+                    .hasMessageContaining("because").hasMessageContaining("the user gave up");
+        } finally {
+            release.countDown();
         }
     }
 
