@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The client side on the in-process transport: deadlines carried, cancellation carried, statuses mapped. */
 @Timeout(30)
+@SuppressWarnings("try")       // registrations and sections are used for their extent
 class ClientPropagationTest {
 
     /** The server's view of the incoming deadline, in ms, or -1 for none. */

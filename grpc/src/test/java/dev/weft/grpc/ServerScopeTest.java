@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The server side on the in-process transport: each handler in a scope, cancelled with a reason. */
 @Timeout(30)
+@SuppressWarnings("try")       // registrations and sections are used for their extent
 class ServerScopeTest {
 
     private static final Duration GRACE = Duration.ofSeconds(5);

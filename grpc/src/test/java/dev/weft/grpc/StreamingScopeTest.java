@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** A client-streaming method: the service method and each message's callback run in a scope of their own. */
 @Timeout(30)
+@SuppressWarnings("try")       // registrations and sections are used for their extent
 class StreamingScopeTest {
 
     private static final MethodDescriptor<String, String> COLLECT = MethodDescriptor.<String, String>newBuilder()

@@ -217,14 +217,19 @@ public final class GrpcFanOutSample {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             try {
                 process.getOutputStream().close();
             } catch (IOException ignored) {
                 // gone already
             }
-            if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            try {
+                if (!process.waitFor(2, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
             }
         }
     }

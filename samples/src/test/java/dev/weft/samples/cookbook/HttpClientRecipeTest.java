@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The HttpClient recipe against a local {@code com.sun.net.httpserver} server that stalls. */
 @Timeout(30)
+@SuppressWarnings("try")       // registrations and sections are used for their extent
 class HttpClientRecipeTest {
 
     private HttpServer server;

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The JDBC recipe against an embedded H2 database running a query that takes minutes. */
 @Timeout(60)
+@SuppressWarnings("try")       // registrations and sections are used for their extent
 class JdbcRecipeTest {
 
     /**

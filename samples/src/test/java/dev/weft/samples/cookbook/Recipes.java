@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  * The recipes of {@code docs/cookbook.md}: the code there is the code between the tags here, and
  * the tests beside this class run it against real components.
  */
+@SuppressWarnings("try")       // registrations and sections are used for their extent
 final class Recipes {
 
     private Recipes() {

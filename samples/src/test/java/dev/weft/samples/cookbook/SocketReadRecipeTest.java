@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The socket recipe: a java.io read on a platform thread, which an interrupt does not unblock. */
 @Timeout(30)
+@SuppressWarnings("try")       // registrations and sections are used for their extent
 class SocketReadRecipeTest {
 
     @Test
