@@ -97,7 +97,28 @@ class CancelRaceTest {
         int replies = 0;
         int cancelledAtClient = 0;
         var random = new SplittableRandom(Long.getLong("weft.grpc.raceSeed", System.nanoTime()));
-        try (var rpc = Rpc.InProcess.start(Rpc.weftService(handler, Duration.ofSeconds(10)))) {
+        // The test is one party; each call's callback is one while it runs, so that the checks
+        // below wait for every callback (and so every handler's scope) to have returned.
+        var callbacks = new java.util.concurrent.Phaser(1);
+        io.grpc.ServerInterceptor tracking = new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata h,
+                                                                      io.grpc.ServerCallHandler<Q, R> next) {
+                return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, h)) {
+                    @Override
+                    public void onHalfClose() {
+                        callbacks.register();
+                        try {
+                            super.onHalfClose();
+                        } finally {
+                            callbacks.arriveAndDeregister();
+                        }
+                    }
+                };
+            }
+        };
+        try (var rpc = Rpc.InProcess.start(io.grpc.ServerInterceptors.intercept(
+                Rpc.weftService(handler, Duration.ofSeconds(10)), tracking))) {
             for (int i = 0; i < ITERATIONS; i++) {
                 int serverSpins = random.nextInt(MAX_SPINS);
                 int clientSpins = random.nextInt(MAX_SPINS);
@@ -132,6 +153,7 @@ class CancelRaceTest {
             }
             rpc.server().shutdown();
             assertThat(rpc.server().awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            callbacks.awaitAdvanceInterruptibly(callbacks.arrive(), 30, TimeUnit.SECONDS);
         } finally {
             jul.removeHandler(capture);
         }
@@ -154,10 +176,27 @@ class CancelRaceTest {
         // The handler has returned when the cancel lands: the scope is already closed, and a
         // cancellation listener that fires late must find nothing to do.
         var done = new CountDownLatch(200);
-        try (var rpc = Rpc.InProcess.start(Rpc.weftService(req -> {
+        var callbacksReturned = new CountDownLatch(200);      // after Weft's scope closed
+        io.grpc.ServerInterceptor counting = new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata h,
+                                                                      io.grpc.ServerCallHandler<Q, R> next) {
+                return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, h)) {
+                    @Override
+                    public void onHalfClose() {
+                        try {
+                            super.onHalfClose();
+                        } finally {
+                            callbacksReturned.countDown();
+                        }
+                    }
+                };
+            }
+        };
+        try (var rpc = Rpc.InProcess.start(io.grpc.ServerInterceptors.intercept(Rpc.weftService(req -> {
             done.countDown();
             return "x";
-        }, Duration.ofSeconds(10)))) {
+        }, Duration.ofSeconds(10)), counting))) {
             for (int i = 0; i < 200; i++) {
                 var call = rpc.channel().newCall(Rpc.WORK, CallOptions.DEFAULT);
                 var reply = new CompletableFuture<String>();
@@ -180,6 +219,7 @@ class CancelRaceTest {
                 call.cancel("after the reply", null);
             }
             assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(callbacksReturned.await(20, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(dev.weft.Scopes.dump()).doesNotContain("grpc weft.test.Work/Do");
     }
