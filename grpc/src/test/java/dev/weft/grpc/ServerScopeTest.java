@@ -156,7 +156,7 @@ class ServerScopeTest {
         var handler = new FanOutHandler(2);
         try (var rpc = Rpc.InProcess.start(Rpc.weftService(handler, GRACE))) {
             var reply = new CompletableFuture<String>();
-            startCall(rpc, CallOptions.DEFAULT.withDeadlineAfter(300, TimeUnit.MILLISECONDS), reply);
+            startCall(rpc, CallOptions.DEFAULT.withDeadlineAfter(1, TimeUnit.SECONDS), reply);
             Throwable outcome = handler.joinOutcome.get(20, TimeUnit.SECONDS);
             assertThat(outcome).isInstanceOf(CancelledException.class).hasMessageContaining("deadline");
             assertThat(handler.ended).hasValue(2);
