@@ -26,7 +26,7 @@ class ReadmeSnippetTest {
     /** The repository root; the build passes it, and a run from {@code samples/} finds it as its parent. */
     private static final Path ROOT = Path.of(System.getProperty("weft.root", "..")).toAbsolutePath().normalize();
 
-    private static final List<String> DOCS = List.of("README.md", "docs/migration.md");
+    private static final List<String> DOCS = List.of("README.md", "docs/migration.md", "docs/cookbook.md", "grpc/README.md");
 
     private static final Pattern SNIPPET = Pattern.compile(
             "<!-- snippet: (\\S+)#(\\S+) -->\\R```java\\R(.*?)\\R```", Pattern.DOTALL);
@@ -109,6 +109,12 @@ class ReadmeSnippetTest {
         assertThat(snippets("docs/migration.md")).extracting(Snippet::tag)
                 .contains("from-flag", "from-executor", "from-sts", "from-sts-timeout",
                         "from-inheritable", "from-scopedvalue", "from-mdccontext", "from-taskwrapping");
+    }
+
+    @Test
+    void cookbook_snippets_coverEveryRecipe() throws IOException {
+        assertThat(snippets("docs/cookbook.md")).extracting(Snippet::tag)
+                .containsExactly("http", "jdbc", "process", "socket");
     }
 
     @Test
