@@ -107,7 +107,7 @@ final class WeftServerInterceptor implements ServerInterceptor {
             Deadline incoming = context.getDeadline();
             Instant deadline = incoming == null ? null
                     : Instant.now().plusNanos(incoming.timeRemaining(TimeUnit.NANOSECONDS));
-            var scope = TaskScope.<V, Void>open(Joiner.awaitAllSuccessfulOrThrow(), cfg -> {
+            var scope = TaskScope.<V, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(), cfg -> {
                 var c = cfg.withName("grpc " + method);
                 if (deadline != null) {
                     c = c.withDeadline(deadline);

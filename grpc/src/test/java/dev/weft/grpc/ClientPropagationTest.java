@@ -39,7 +39,7 @@ class ClientPropagationTest {
     void callInSubtask_carriesTheSubtasksDeadline() throws Exception {
         try (var rpc = Rpc.InProcess.start(Rpc.service(Rpc.WORK, req -> Long.toString(incomingDeadlineMillis())))) {
             String seen;
-            try (var scope = TaskScope.<String, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+            try (var scope = TaskScope.<String, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                     cfg -> cfg.withTimeout(Duration.ofSeconds(20)))) {
                 var call = scope.fork(() -> Rpc.call(rpc.weftChannel(), CallOptions.DEFAULT, "x"));
                 scope.join();
@@ -53,7 +53,7 @@ class ClientPropagationTest {
     void callInSubtask_keepsItsOwnDeadlineWhenEarlier() throws Exception {
         try (var rpc = Rpc.InProcess.start(Rpc.service(Rpc.WORK, req -> Long.toString(incomingDeadlineMillis())))) {
             String seen;
-            try (var scope = TaskScope.<String, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+            try (var scope = TaskScope.<String, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                     cfg -> cfg.withTimeout(Duration.ofSeconds(20)))) {
                 var call = scope.fork(() -> Rpc.call(rpc.weftChannel(),
                         CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), "x"));
@@ -68,10 +68,10 @@ class ClientPropagationTest {
     void callInNestedScope_carriesTheEnclosingScopesEarlierDeadline() throws Exception {
         try (var rpc = Rpc.InProcess.start(Rpc.service(Rpc.WORK, req -> Long.toString(incomingDeadlineMillis())))) {
             String seen;
-            try (var outer = TaskScope.<String, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+            try (var outer = TaskScope.<String, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                     cfg -> cfg.withTimeout(Duration.ofSeconds(3)))) {
                 var call = outer.fork(() -> {
-                    try (var inner = TaskScope.<String, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+                    try (var inner = TaskScope.<String, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                             cfg -> cfg.withTimeout(Duration.ofSeconds(60)))) {
                         var c = inner.fork(() -> Rpc.call(rpc.weftChannel(), CallOptions.DEFAULT, "x"));
                         inner.join();
@@ -153,7 +153,7 @@ class ClientPropagationTest {
             return "late";
         }))) {
             Subtask<String> caller;
-            try (var scope = TaskScope.<String, Void>open(Joiner.awaitAll())) {
+            try (var scope = TaskScope.<String, Void, RuntimeException>open(Joiner.awaitAll())) {
                 caller = scope.fork(() -> WeftGrpc.call(() -> Rpc.call(rpc.weftChannel(), CallOptions.DEFAULT, "x")));
                 assertThat(serverStarted.await(20, TimeUnit.SECONDS)).isTrue();
                 scope.cancel(new IllegalStateException("the user gave up"));
@@ -209,7 +209,7 @@ class ClientPropagationTest {
             release.await(20, TimeUnit.SECONDS);
             return "late";
         }))) {
-            try (var scope = TaskScope.<String, Void>open(Joiner.awaitAllSuccessfulOrThrow())) {
+            try (var scope = TaskScope.<String, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow())) {
                 scope.fork(() -> WeftGrpc.call(() -> Rpc.call(rpc.weftChannel(),
                         CallOptions.DEFAULT.withDeadlineAfter(50, TimeUnit.MILLISECONDS), "x")));
                 assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class)

@@ -268,10 +268,10 @@ class ServerScopeTest {
                 }
             };
             Rpc.Handler a = req -> {
-                try (var scope = TaskScope.<String, List<String>>open(Joiner.allSuccessfulOrThrow())) {
+                try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow())) {
                     scope.fork(() -> Rpc.call(toNextHop, CallOptions.DEFAULT, "direct"));
                     scope.fork(() -> {
-                        try (var inner = TaskScope.<String, List<String>>open(Joiner.allSuccessfulOrThrow())) {
+                        try (var inner = TaskScope.open(Joiner.<String>allSuccessfulOrThrow())) {
                             inner.fork(() -> Rpc.call(toNextHop, CallOptions.DEFAULT, "nested"));
                             return String.join("", inner.join());
                         }

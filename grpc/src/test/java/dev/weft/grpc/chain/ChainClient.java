@@ -30,7 +30,7 @@ public final class ChainClient {
         long timeoutMillis = Long.parseLong(args[2]);
         ManagedChannel[] raw = new ManagedChannel[1];
         Channel a = ChainNode.channelTo(portA, raw);
-        try (var scope = TaskScope.<String, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+        try (var scope = TaskScope.<String, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                 cfg -> cfg.withName("edge").withTimeout(Duration.ofMillis(timeoutMillis)))) {
             Thread.ofPlatform().daemon().start(() -> {
                 try (var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {

@@ -145,7 +145,7 @@ public final class GrpcFanOutSample {
                     event("page", "loading page %s with %d ms left", id,
                             Cancellation.remaining().map(Duration::toMillis).orElse(-1L));
                     // tag::handler[]
-                    try (var scope = TaskScope.<String, List<String>>open(Joiner.allSuccessfulOrThrow(),
+                    try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow(),
                             cfg -> cfg.withName("page"))) {
                         for (String part : PARTS) {    // each call carries the deadline, and stops with the scope
                             scope.fork(part, () -> WeftGrpc.call(() -> ClientCalls.blockingUnaryCall(
@@ -246,7 +246,7 @@ public final class GrpcFanOutSample {
             Channel toPage = weftChannel(pagePort, channels);
             long cancelAt;
             String outcome;
-            try (var scope = TaskScope.<String, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+            try (var scope = TaskScope.<String, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                     cfg -> cfg.withName("edge").withTimeout(Duration.ofSeconds(10)))) {
                 scope.fork(() -> WeftGrpc.call(() -> ClientCalls.blockingUnaryCall(toPage, LOAD_PAGE, CallOptions.DEFAULT, "42")));
                 // The user navigates away once the three backend calls are in flight.

@@ -29,7 +29,7 @@ class ChildProcessRecipeTest {
                     CookbookChild.class.getName(), Integer.toString(ready.getLocalPort()), mode, marker.toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
             List<ProcessHandle> before = ProcessHandle.current().children().toList();
-            try (var scope = TaskScope.<Integer, Void>open(Joiner.awaitAll(),
+            try (var scope = TaskScope.<Integer, Void, RuntimeException>open(Joiner.awaitAll(),
                     cfg -> cfg.withGrace(Duration.ofSeconds(20)))) {
                 scope.fork(() -> Recipes.run(command, POLITENESS));
                 try (var s = ready.accept()) {           // the child's hook is in place

@@ -72,7 +72,7 @@ class HttpClientRecipeTest {
 
     @Test
     void get_answersNormally() throws Exception {
-        try (var scope = TaskScope.<String, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+        try (var scope = TaskScope.<String, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                 cfg -> cfg.withTimeout(Duration.ofSeconds(20)))) {
             var body = scope.fork(() -> Recipes.get(client, quick));
             scope.join();
@@ -84,7 +84,7 @@ class HttpClientRecipeTest {
     void cancellingTheTask_endsAStalledRequest_andTheTaskIsCancelled() throws Exception {
         Subtask<String> request;
         long start = System.nanoTime();
-        try (var scope = TaskScope.<String, Void>open(Joiner.awaitAll(),
+        try (var scope = TaskScope.<String, Void, RuntimeException>open(Joiner.awaitAll(),
                 cfg -> cfg.withGrace(Duration.ofSeconds(10)))) {
             request = scope.fork(() -> Recipes.get(client, stalling));
             assertThat(requestArrived.await(20, TimeUnit.SECONDS)).isTrue();

@@ -51,7 +51,7 @@ class JdbcRecipeTest {
 
     @Test
     void queryForLong_answersAShortQuery() throws Exception {
-        try (var scope = TaskScope.<Long, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+        try (var scope = TaskScope.<Long, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                 cfg -> cfg.withTimeout(Duration.ofSeconds(20)))) {
             var n = scope.fork(() -> Recipes.queryForLong(db, "SELECT COUNT(*) FROM SYSTEM_RANGE(1, 1000)"));
             scope.join();
@@ -63,7 +63,7 @@ class JdbcRecipeTest {
     void cancellingTheTask_cancelsTheRunningStatement_andTheTaskIsCancelled() throws Exception {
         Subtask<Long> query;
         long start = System.nanoTime();
-        try (var scope = TaskScope.<Long, Void>open(Joiner.awaitAll(), cfg -> cfg.withGrace(Duration.ofSeconds(10)))) {
+        try (var scope = TaskScope.<Long, Void, RuntimeException>open(Joiner.awaitAll(), cfg -> cfg.withGrace(Duration.ofSeconds(10)))) {
             query = scope.fork(() -> Recipes.queryForLong(db, LONG_QUERY));
             assertThat(QuerySignal.executing.await(20, TimeUnit.SECONDS)).isTrue();   // H2 is running the query
             scope.cancel();

@@ -29,7 +29,7 @@ class SocketReadRecipeTest {
             var reading = new CountDownLatch(1);
             Subtask<Integer> read;
             var threadWasVirtual = new boolean[1];
-            try (var scope = TaskScope.<Integer, Void>open(Joiner.awaitAll(),
+            try (var scope = TaskScope.<Integer, Void, RuntimeException>open(Joiner.awaitAll(),
                     cfg -> cfg.withThreadFactory(Thread.ofPlatform().name("reader-", 0).factory())
                             .withGrace(Duration.ofSeconds(10)))) {
                 read = scope.fork(() -> {
@@ -54,7 +54,7 @@ class SocketReadRecipeTest {
              var client = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
              var peer = server.accept()) {
             peer.getOutputStream().write(42);
-            try (var scope = TaskScope.<Integer, Void>open(Joiner.awaitAllSuccessfulOrThrow(),
+            try (var scope = TaskScope.<Integer, Void, java.util.concurrent.ExecutionException>open(Joiner.awaitAllSuccessfulOrThrow(),
                     cfg -> cfg.withThreadFactory(Thread.ofPlatform().factory()).withTimeout(Duration.ofSeconds(20)))) {
                 var read = scope.fork(() -> Recipes.readByte(client));
                 scope.join();
