@@ -24,6 +24,21 @@ public final class DeadlineExceededException extends CancelledException {
     }
 
     /**
+     * Creates the exception for a deadline that passed outside a scope's {@code join()}, for
+     * integrations that map another library's deadline to Weft's (for example a gRPC call that
+     * ended with {@code DEADLINE_EXCEEDED}).
+     *
+     * @param message the detail message
+     * @param deadline the deadline that passed
+     * @param cause the other library's exception, or {@code null}
+     * @throws NullPointerException if {@code deadline} is null
+     */
+    public DeadlineExceededException(String message, Instant deadline, Throwable cause) {
+        super(message, cause);
+        this.deadline = java.util.Objects.requireNonNull(deadline, "deadline");
+    }
+
+    /**
      * Returns the deadline that passed.
      *
      * @return the deadline
