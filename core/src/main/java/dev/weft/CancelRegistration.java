@@ -12,7 +12,9 @@ import java.util.concurrent.locks.LockSupport;
  * ACTIVE  -> CLOSING   a closer claims the resource: a Weft closer thread after a cancellation, or
  *                      the task's own thread when it registers after it was cancelled
  * CLOSING -> CLOSED    the closer's resource.close() returned or threw
- * ACTIVE  -> REMOVED   Registration.close() unregistered it (any thread)
+ * ACTIVE  -> REMOVED   Registration.close() unregistered it (any thread), before the task's
+ *                      cancellation was delivered; after it, Registration.close() claims and closes
+ *                      the resource itself (ACTIVE -> CLOSING -> CLOSED) unless a closer did
  * </pre>
  * Why it is race-free: the claim and the removal are CASes from ACTIVE, so exactly one wins. A
  * thread that unregisters while a close is in flight waits for CLOSED (see {@link #close()}),
@@ -57,6 +59,13 @@ final class CancelRegistration implements Cancellation.Registration {
 
     @Override
     public void close() {
+        if (state == ACTIVE && task.isCancellationDelivered()) {
+            // The canceller interrupts first and hands the close off next, so the task may wake
+            // from the interrupt and unregister (try-with-resources) before a closer got here:
+            // cancellation still closes the resource, here, once.
+            task.closeGuarded(this);
+            task.unregister(this);
+        }
         if (STATE.compareAndSet(this, ACTIVE, REMOVED)) {
             task.unregister(this);
             return;

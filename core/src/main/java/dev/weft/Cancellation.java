@@ -226,10 +226,14 @@ public final class Cancellation {
      *       on the calling thread (unless the task is inside a critical section; see below).</li>
      *   <li>Inside a critical section, closing is deferred, like interrupts: the resource is
      *       closed when the outermost section ends, if the task was cancelled meanwhile.</li>
-     *   <li>{@link Registration#close()} unregisters the resource without closing it. Once it
-     *       returns, cancellation will not close the resource; if a close by cancellation had
-     *       already begun on another thread, it waits for that close to finish. Called from the
-     *       resource's own {@code close()}, it returns at once.</li>
+     *   <li>{@link Registration#close()} unregisters the resource. Before the task's cancellation,
+     *       it does not close it, and cancellation will not close it afterwards. After the
+     *       cancellation (outside a critical section), it closes the resource first if no closer
+     *       thread has yet: the task, woken by the interrupt, often unregisters (at the end of its
+     *       {@code try}-with-resources) before a closer thread gets to the resource, and the
+     *       cancellation must still close it, once. If a close by cancellation had already begun on
+     *       another thread, it waits for that close to finish. Called from the resource's own
+     *       {@code close()}, it returns at once.</li>
      *   <li>{@code resource.close()} may re-enter Weft: unregister itself, enter a critical
      *       section, cancel its own scope.</li>
      *   <li>An exception thrown by {@code resource.close()} is never thrown into the canceller. It
@@ -356,7 +360,9 @@ public final class Cancellation {
         boolean isClosedByCancellation();
 
         /**
-         * Unregisters the resource, without closing it. Idempotent; may be called from any thread.
+         * Unregisters the resource. It does not close it, unless the task's cancellation was
+         * already delivered and no closer thread has closed it yet: then it closes it first, once
+         * (see {@link Cancellation#onCancel}). Idempotent; may be called from any thread.
          */
         @Override
         void close();

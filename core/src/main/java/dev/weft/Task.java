@@ -464,6 +464,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         return (state & CANCEL_REQUESTED) != 0;
     }
 
+    /** Cancellation was requested and is not held back by a critical section. */
+    boolean isCancellationDelivered() {
+        int s = state;
+        return (s & CANCEL_REQUESTED) != 0 && (s & DEPTH_MASK) == 0;
+    }
+
     /** Time since the cancellation reached this task, or null if it was not cancelled. */
     Duration sinceCancel(long now) {
         return (state & CANCEL_REQUESTED) != 0 ? Duration.ofNanos(Math.max(0, now - cancelNanos))
