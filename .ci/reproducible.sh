@@ -43,6 +43,9 @@ fi
 build
 keep second
 
+entries() {  # one line per entry of a jar: name, CRC-32, date, time
+  unzip -v "$1" | awk 'NF >= 8 && $7 ~ /^[0-9a-f]+$/ && length($7) == 8 {print $8, $7, $5, $6}'
+}
 differ=0
 jars=0
 for a in $(cd "$work/first" && find . -name '*.jar' | sort); do
@@ -53,10 +56,13 @@ for a in $(cd "$work/first" && find . -name '*.jar' | sort); do
   fi
   if ! cmp -s "$work/first/$a" "$b"; then
     differ=1
-    echo "reproducible.sh: ${a#./} differs between the two builds; entries that differ (name, CRC, time):" >&2
-    diff <(unzip -v "$work/first/$a" | awk 'NF >= 8 && $7 ~ /^[0-9a-f]{8}$/ {print $8, $7, $5, $6}') \
-         <(unzip -v "$b" | awk 'NF >= 8 && $7 ~ /^[0-9a-f]{8}$/ {print $8, $7, $5, $6}') >&2 \
-      || true
+    echo "reproducible.sh: ${a#./} differs between the two builds" >&2
+    if changes="$(diff <(entries "$work/first/$a") <(entries "$b"))"; then
+      echo "  same entries, CRCs and times: the difference is in the zip metadata (order, extra fields)" >&2
+    else
+      echo "  entries that differ (< first build, > second; name, CRC-32, date, time):" >&2
+      sed 's/^/  /' <<<"$changes" >&2
+    fi
   fi
 done
 for b in $(cd "$work/second" && find . -name '*.jar' | sort); do

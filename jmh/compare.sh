@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The comparison set, at a quick setting (about 6 minutes on 2 cores), then a table of medians,
-# errors and Weft / peer ratios, and the DESIGN.md targets met or not.
+# errors and Weft / peer ratios, and the targets of docs/design.md met or not.
 #
 #   jmh/compare.sh            quick: 1 fork, short warm-up, the N that the targets name
 #   jmh/compare.sh --full     every parameter at the annotations' settings (2 forks; hours, see README)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The DESIGN.md targets that are ratios of two peers, measured in interleaved rounds: each round
+# The targets of docs/design.md that are ratios of two peers, measured in interleaved rounds: each round
 # runs one fork per peer, in a rotated order, so that a slow minute of a shared machine falls on
 # every peer alike instead of on whichever peer JMH ran then. The samples of all rounds are pooled
 # per peer (dev.weft.jmh.Compare), and the table ends with the targets.

@@ -161,7 +161,7 @@ public class CancelLatencyBenchmark {
         s.cancelAndAwait();
     }
 
-    /** Children in {@code LockSupport.park()}. The target rows of DESIGN.md are N = 10 000 and 100 000 here. */
+    /** Children in {@code LockSupport.park()}. The target rows of docs/design.md are N = 10 000 and 100 000 here. */
     @Benchmark
     public void park(ParkState s) throws Exception {
         s.cancelAndAwait();

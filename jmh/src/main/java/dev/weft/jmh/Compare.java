@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * Prints JMH's JSON results ({@code -rf json}) as comparison tables: per row the median, the error
  * JMH reports (half-width of the 99.9% confidence interval of the mean), the sample count, and, for
  * each peer that is not Weft, the ratio {@code Weft median ÷ peer median} for every Weft variant in
- * the same group. Then the DESIGN.md targets, each met or not met, from the same numbers.
+ * the same group. Then the targets of docs/design.md, each met or not met, from the same numbers.
  *
  * <p>{@code java -cp benchmarks.jar dev.weft.jmh.Compare [-o table.txt] results.json...} (or
  * {@code jmh/run.sh --class dev.weft.jmh.Compare ...}); several files are merged, and rows of the same benchmark, parameters and peer found in several files (an interleaved run, {@code jmh/interleave.sh}) are pooled into one. JDK-only: a small
@@ -248,10 +248,10 @@ public final class Compare {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Targets (DESIGN.md, "Performance contract")
+    // Targets (docs/design.md, "Performance targets")
 
     private static void targets(StringBuilder out, Map<String, Group> groups) {
-        out.append("\nTargets (DESIGN.md)\n");
+        out.append("\nTargets (docs/design.md)\n");
         for (String n : new String[] {"10000", "100000"}) {
             Group park = find(groups, "CancelLatencyBenchmark.park {n=" + n + "}");
             for (String w : new String[] {"WEFT_CANCEL", "WEFT_SIBLING"}) {
