@@ -27,6 +27,7 @@ keep() {  # copies the jars of */target to $work/$1, keeping their paths
   mkdir -p "$work/$1"
   for f in */target/*.jar; do
     [ -f "$f" ] || continue
+    case "${f##*/}" in original-*) continue;; esac   # the shade plugin's copy of a replaced jar
     mkdir -p "$work/$1/$(dirname "$f")"
     cp "$f" "$work/$1/$f"
     n=$((n + 1))
