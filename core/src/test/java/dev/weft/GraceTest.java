@@ -28,6 +28,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Grace-period close: {@code close()} is bounded by the grace period, names exactly the subtasks that
@@ -35,6 +36,10 @@ import org.junit.jupiter.api.Timeout;
  * interrupt of the owner, and waits without bound by default.
  */
 class GraceTest {
+
+    /** Keeps the intentional warnings (the straggler that fails after close()) off the build log. */
+    @RegisterExtension
+    static final LogCapture LOG = new LogCapture();
 
     /** Scheduling margin on top of a grace period: generous, for a loaded 2-core machine. */
     private static final Duration MARGIN = Duration.ofSeconds(5);

@@ -21,6 +21,7 @@ import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,6 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class JfrEventsTest {
+
+    /** Keeps the intentional warnings (the invalid threshold warnings and the leak report) off the build log. */
+    @RegisterExtension
+    static final LogCapture LOG = new LogCapture();
 
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final List<String> EVENTS = List.of("dev.weft.ScopeCancelled", "dev.weft.GracePeriodExceeded",
@@ -272,5 +277,6 @@ class JfrEventsTest {
             assertThat(Events.thresholdNanos("5")).isEqualTo(10_000_000L);
         }
         assertThat(warnings).hasSize(3).allMatch(w -> w.contains("dev.weft.jfr.criticalSectionThreshold"));
+        assertThat(LOG.messages()).containsExactlyElementsOf(warnings);   // logged, not only listed
     }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Nothing is lost: a subtask that fails after {@code join()} stopped waiting for it (its owner was
@@ -20,6 +21,10 @@ import org.junit.jupiter.api.Timeout;
  * straggler that fails after {@code close()}. Found by {@link StressTest} (regression tests).
  */
 class LateFailureTest {
+
+    /** Keeps the intentional warnings (late failures) off the build log. */
+    @RegisterExtension
+    static final LogCapture LOG = new LogCapture();
 
     private static final Duration WAIT = TestSupport.WAIT;
 

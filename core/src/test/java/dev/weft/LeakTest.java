@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Leak detection: a scope that becomes unreachable while open is reported once, with its name and
@@ -23,6 +24,10 @@ import org.junit.jupiter.api.Timeout;
  * never reported. Garbage collection is requested in a bounded loop while waiting for the report.
  */
 class LeakTest {
+
+    /** Keeps the intentional warnings (leak reports) off the build log. */
+    @RegisterExtension
+    static final LogCapture LOG = new LogCapture();
 
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Duration GC_TIMEOUT = Duration.ofSeconds(60);

@@ -10,8 +10,9 @@ import java.util.function.Supplier;
  * own with {@code --release 25 --enable-preview} (see {@code jmh/pom.xml}), and a preview class file
  * loads only on that exact JDK, run with {@code --enable-preview}. Everything else in this module is
  * compiled for release 21, refers to {@code JdkSts} only by name, and loads it reflectively here.
- * When it cannot be loaded (another JDK, no {@code --enable-preview}, or a build with
- * {@code -Pno-jdk-sts}), only the {@code JDK_STS} peers fail, with {@link #unavailable()}'s message.
+ * When it cannot be loaded (another JDK, no {@code --enable-preview}, or a jar built without it: on
+ * a JDK other than 25, or with {@code -Pno-jdk-sts}), only the {@code JDK_STS} peers fail, with
+ * {@link #unavailable()}'s message.
  */
 public final class Sts {
 
@@ -51,7 +52,7 @@ public final class Sts {
         try {
             f = (Factory) Class.forName(IMPL).getDeclaredConstructor().newInstance();
         } catch (ClassNotFoundException e) {
-            problem = IMPL + " is not in benchmarks.jar (built with -Pno-jdk-sts)";
+            problem = IMPL + " is not in benchmarks.jar (built on a JDK other than 25, or with -Pno-jdk-sts)";
         } catch (LinkageError | ReflectiveOperationException e) {
             problem = IMPL + " cannot be loaded on JDK " + Runtime.version() + ": " + e
                     + " (it is compiled against the JDK 25 preview API and needs exactly that JDK, with --enable-preview)";

@@ -18,8 +18,10 @@ import java.util.concurrent.ExecutionException;
  *
  * <p>A page is built from three backend calls made at once. When one call fails, the two others
  * are cancelled at once and the failure reaches the caller. With a deadline, a call that is too
- * slow is cancelled when the time is up. This answers {@code tf-session-close.txt}: closing a
- * TensorFlow session does not stop a {@code run()} in flight; a Weft scope stops every call in
+ * slow is cancelled when the time is up. This answers the TensorFlow question "Does TensorFlow's
+ * Session.close() interrupt Session.run() in another thread?" ({@code tf.compat.v1.Session} in the
+ * TensorFlow API documentation): closing a TensorFlow session does not stop a {@code run()} in
+ * flight; a Weft scope stops every call in
  * flight as soon as the outcome is known, and never lets one outlive the method.
  *
  * <p>Run alone: {@code mvn -q -pl samples -am -Ptour -DskipTests package -Dsample=Sample01_FanOut}

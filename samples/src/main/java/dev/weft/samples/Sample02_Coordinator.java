@@ -42,7 +42,9 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  * The contrast is the hand-made version ({@code volatile boolean} flag, a thread pool): the
  * blocked reader never sees the flag, and the worker's exception vanishes into a {@code Future}
- * nobody reads. This answers {@code tf-coordinator.txt}.
+ * nobody reads. This answers the TensorFlow API documentation of {@code tf.train.Coordinator}
+ * (https://www.tensorflow.org/api_docs/python/tf/train/Coordinator) and the question "Does
+ * TensorFlow's Coordinator reliably stop threads?": blocked workers, and exceptions that are lost.
  *
  * <p>Run alone: {@code mvn -q -pl samples -am -Ptour -DskipTests package -Dsample=Sample02_Coordinator}
  */

@@ -24,7 +24,10 @@ import java.util.concurrent.Executors;
  * in {@code Scopes.dump()} until it ends. TensorFlow's {@code coord.join(threads)} and the JDK's
  * {@code StructuredTaskScope.close()} wait until every thread ends, which here is never; the
  * contrast shows the JDK's {@code ExecutorService.close()} doing exactly that, bounded by a
- * timeout so that the tour goes on. This answers {@code tf-coordinator.txt}.
+ * timeout so that the tour goes on. This answers {@code tf.train.Coordinator}'s
+ * {@code join(threads, stop_grace_period_secs)} (TensorFlow API documentation), and the question
+ * "Does TensorFlow's Coordinator reliably stop threads?": a thread that never checks
+ * {@code should_stop()} keeps {@code join()} waiting.
  *
  * <p>Run alone: {@code mvn -q -pl samples -am -Ptour -DskipTests package -Dsample=Sample03_StuckWorker}
  */

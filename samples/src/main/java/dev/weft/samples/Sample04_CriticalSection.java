@@ -32,8 +32,10 @@ import java.util.zip.CRC32;
  * interrupt-based cancellation does, {@code ExecutorService.shutdownNow()} and the JDK's
  * {@code StructuredTaskScope} included. Inside {@code Cancellation.critical(...)}, the write runs
  * to its end, and the cancellation is delivered when the section ends. The sample prints both
- * files' sizes and CRC32 checksums. This answers the critical-section part of
- * {@code graceful-thread-exit-proposal.txt} ("without completing an important file write").
+ * files' sizes and CRC32 checksums. This answers the critical-section part of "Making it simpler
+ * to gracefully exit threads" (Python discussion forum,
+ * https://discuss.python.org/t/making-it-simpler-to-gracefully-exit-threads/34019): a thread must
+ * not be stopped in the middle of an important file write.
  *
  * <p>Run alone: {@code mvn -q -pl samples -am -Ptour -DskipTests package -Dsample=Sample04_CriticalSection}
  */

@@ -30,7 +30,9 @@ import java.util.logging.Logger;
  *       by default, on stderr), and cancels its subtasks. That report is a safety net, not a way to
  *       close: the fix is try-with-resources.</li>
  * </ol>
- * This answers {@code python-threadpool-shutdown.txt} and {@code python-pool-not-closed.txt}.
+ * This answers two Super Fast Python tutorials: "How to Shutdown the ThreadPool in Python"
+ * (https://superfastpython.com/threadpool-close-and-terminate/), and the one on a multiprocessing
+ * pool that is never closed (https://superfastpython.com/multiprocessing-pool-stop-main-exiting/).
  *
  * <p>Run alone: {@code mvn -q -pl samples -am -Ptour -DskipTests package -Dsample=Sample05_PoolLifecycle}
  */

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Sample 6: the graceful-thread-exit proposal, point by point.
+ * Sample 6: the proposal "Making it simpler to gracefully exit threads" (Python discussion forum,
+ * https://discuss.python.org/t/making-it-simpler-to-gracefully-exit-threads/34019), point by point.
  *
  * <ul>
  *   <li>{@code thread.interrupt()} for one thread: {@code Subtask.cancel()};</li>
@@ -38,13 +39,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The last part runs a small service in a child JVM (the same JDK and class path), sends it SIGTERM
  * ({@code ProcessHandle.destroy()}), and prints what it printed: the service stops within its grace
  * period, a commit in progress finishes first, and a worker that ignores interrupts is named on
- * stderr. (On Windows, {@code destroy()} ends the process without running shutdown hooks.) This
- * answers {@code graceful-thread-exit-proposal.txt}.
+ * stderr. (On Windows, {@code destroy()} ends the process without running shutdown hooks.)
  *
  * <p>Run alone: {@code mvn -q -pl samples -am -Ptour -DskipTests package -Dsample=Sample06_GracefulExit}.
  * To press Ctrl-C yourself, build once with that command, then run the service from the repository root
- * with a JDK 21 or later:
- * {@code java -cp core/target/classes:samples/target/classes dev.weft.samples.Sample06_GracefulExit serve}
+ * (the script finds a JDK 21 or later): {@code samples/run.sh Sample06_GracefulExit serve}
  */
 public final class Sample06_GracefulExit {
 

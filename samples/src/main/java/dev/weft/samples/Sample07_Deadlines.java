@@ -35,7 +35,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *       {@code DeadlineExceededException}, and the nested scope, cancelled from above, throws a
  *       plain {@code CancelledException} that says why.</li>
  * </ol>
- * This answers the deadline side of {@code tf-session-close.txt} and {@code tf-coordinator.txt}:
+ * This answers the deadline side of the TensorFlow questions "Does TensorFlow's Session.close()
+ * interrupt Session.run() in another thread?" and "Does TensorFlow's Coordinator reliably stop
+ * threads?":
  * a {@code run()} or a {@code join()} that may block for ever needs a limit that nested work
  * inherits, not a grace period bolted on at the end.
  *

@@ -41,10 +41,11 @@ import jdk.jfr.consumer.RecordingFile;
  *       both scopes (with the cancellation latency).</li>
  * </ol>
  *
- * <p>Run it with a JDK 21+ {@code java}, then look at the recording with the JDK's {@code jfr} tool:
+ * <p>Run it with {@code samples/run.sh} (which uses a JDK 21 or later), then look at the recording with
+ * the JDK's {@code jfr} tool:
  * <pre>
  * mvn -q -pl core,samples compile
- * java -cp core/target/classes:samples/target/classes dev.weft.samples.Sample08_Diagnostics weft-sample08.jfr
+ * samples/run.sh Sample08_Diagnostics weft-sample08.jfr
  * jfr print --events 'dev.weft.*' weft-sample08.jfr
  * </pre>
  * To see the same from outside a running process, see {@code docs/observability.md}
@@ -58,11 +59,32 @@ public final class Sample08_Diagnostics {
     /**
      * Runs the sample.
      *
-     * @param args the recording file to write; by default a new file in the temporary directory
+     * @param args the recording file to write and keep; by default a temporary file, deleted at the end
      * @throws Exception if the sample fails
      */
     public static void main(String[] args) throws Exception {
-        run(System.out, args.length > 0 ? Path.of(args[0]) : Files.createTempFile("weft-sample08-", ".jfr"));
+        if (args.length > 0) {
+            run(System.out, Path.of(args[0]));
+        } else {
+            runWithTemporaryRecording(System.out, Path.of(System.getProperty("java.io.tmpdir")));
+        }
+    }
+
+    /**
+     * Runs the sample with its recording in a new file in {@code dir}, and deletes the file at the
+     * end, whatever happens.
+     *
+     * @param out where to print
+     * @param dir the directory of the temporary recording
+     * @throws Exception if the sample fails
+     */
+    static void runWithTemporaryRecording(PrintStream out, Path dir) throws Exception {
+        Path jfrFile = Files.createTempFile(dir, "weft-sample08-", ".jfr");
+        try {
+            run(out, jfrFile, false);
+        } finally {
+            Files.deleteIfExists(jfrFile);
+        }
     }
 
     /**
@@ -73,6 +95,10 @@ public final class Sample08_Diagnostics {
      * @throws Exception if the sample fails
      */
     static void run(PrintStream out, Path jfrFile) throws Exception {
+        run(out, jfrFile, true);
+    }
+
+    private static void run(PrintStream out, Path jfrFile, boolean kept) throws Exception {
         try (Recording recording = new Recording()) {
             recording.setName("weft-sample08");
             for (String event : new String[] {"dev.weft.ScopeCancelled", "dev.weft.GracePeriodExceeded",
@@ -91,9 +117,15 @@ public final class Sample08_Diagnostics {
                 out.println(describe(e));
             }
         }
-        out.println("See them all with: jfr print --events 'dev.weft.*' " + jfrFile);
+        if (kept) {
+            out.println("See them all with: jfr print --events 'dev.weft.*' " + jfrFile);
+        } else {
+            out.println("(The recording was a temporary file, now deleted. To keep it, run"
+                    + " samples/run.sh Sample08_Diagnostics weft-sample08.jfr, then: jfr print --events 'dev.weft.*' weft-sample08.jfr)");
+        }
     }
 
+    @SuppressWarnings("try")                                // the section is only closed, never read
     private static void stuckTree(PrintStream out) throws Exception {
         Semaphore legacyInput = new Semaphore(0);           // a blocking call that ignores interrupts
         CountDownLatch ready = new CountDownLatch(4);

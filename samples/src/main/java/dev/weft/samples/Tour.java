@@ -32,7 +32,7 @@ public final class Tour {
      *
      * @param name the class name
      * @param title what it shows
-     * @param story the shutdown story it answers, and the seed text in {@code shared/seeds/} that tells it
+     * @param story the shutdown story it answers, and its public source (the README lists them)
      * @param main its {@code main}
      */
     record Stop(String name, String title, String story, Main main) {
@@ -41,26 +41,26 @@ public final class Tour {
     /** The samples, in tour order. */
     static final List<Stop> STOPS = List.of(
             new Stop("Sample01_FanOut", "fan out, fail fast, deadlines",
-                    "TensorFlow's Session.close() leaves a run() in flight (tf-session-close.txt)", Sample01_FanOut::main),
+                    "TensorFlow's Session.close() leaves a run() in flight (TensorFlow Q&A)", Sample01_FanOut::main),
             new Stop("Sample02_Coordinator", "TensorFlow's Coordinator, without its failure modes",
-                    "blocked workers and lost exceptions in tf.train.Coordinator (tf-coordinator.txt)",
+                    "blocked workers and lost exceptions in tf.train.Coordinator (tf.train.Coordinator docs)",
                     Sample02_Coordinator::main),
             new Stop("Sample03_StuckWorker", "a worker that ignores interrupts: bounded close, named straggler",
-                    "Coordinator.join() waits for ever on a stuck thread (tf-coordinator.txt)", Sample03_StuckWorker::main),
+                    "Coordinator.join() waits for ever on a stuck thread (tf.train.Coordinator docs)", Sample03_StuckWorker::main),
             new Stop("Sample04_CriticalSection", "a checkpoint that cancellation cannot tear",
-                    "the critical sections of the graceful-exit proposal (graceful-thread-exit-proposal.txt)",
+                    "the critical sections of the graceful-exit proposal (Python discussion forum)",
                     Sample04_CriticalSection::main),
             new Stop("Sample05_PoolLifecycle", "drain, terminate, context manager, use after close, leaks",
                     "Python's ThreadPool close()/terminate(), and pools never closed"
-                            + " (python-threadpool-shutdown.txt, python-pool-not-closed.txt)",
+                            + " (Super Fast Python tutorials)",
                     Sample05_PoolLifecycle::main),
             new Stop("Sample06_GracefulExit", "interrupt one, interrupt all, check, critical, Ctrl-C",
-                    "the proposal for graceful thread exit (graceful-thread-exit-proposal.txt)", Sample06_GracefulExit::main),
+                    "the proposal for graceful thread exit (Python discussion forum)", Sample06_GracefulExit::main),
             new Stop("Sample07_Deadlines", "nested deadlines, and the time left passed to I/O",
-                    "a run() or a join() that may block for ever (tf-session-close.txt, tf-coordinator.txt)",
+                    "a run() or a join() that may block for ever (TensorFlow Q&A and docs)",
                     Sample07_Deadlines::main),
             new Stop("Sample08_Diagnostics", "a live dump of a stuck tree, and its shutdown recorded by JFR",
-                    "which thread is holding shutdown up, and for how long (tf-coordinator.txt)",
+                    "which thread is holding shutdown up, and for how long (tf.train.Coordinator docs)",
                     Sample08_Diagnostics::main),
             new Stop("Sample09_SharedChannel", "cooperative cancellation: a shared FileChannel that no interrupt closes",
                     "an interrupt closes a shared FileChannel for every task that uses it (ClosedByInterruptException)",

@@ -49,5 +49,23 @@ class Sample08DiagnosticsTest {
         assertThat(lines).anyMatch(l -> l.startsWith("dev.weft.ScopeCancelled scope=ingest ")
                 && l.contains("reason=explicit") && l.contains("tasks=3 "));
         assertThat(lines).anyMatch(l -> l.startsWith("dev.weft.ScopeCancelled scope=index ") && l.contains("reason=upstream"));
+        assertThat(lines).contains("See them all with: jfr print --events 'dev.weft.*' " + jfr);
+    }
+
+    @Test
+    void runWithTemporaryRecording_afterTheRun_leavesNoFileBehind(@TempDir Path dir) throws Exception {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
+            Sample08_Diagnostics.runWithTemporaryRecording(out, dir);
+        }
+        List<String> lines = buffer.toString(StandardCharsets.UTF_8).lines().toList();
+
+        // the recording was made and read back, then deleted
+        assertThat(lines).anyMatch(l -> l.startsWith("== JFR: the dev.weft.* events in " + dir.resolve("weft-sample08-")));
+        assertThat(lines).anyMatch(l -> l.startsWith("dev.weft.GracePeriodExceeded scope=ingest "));
+        assertThat(lines).anyMatch(l -> l.startsWith("(The recording was a temporary file, now deleted."));
+        try (var left = Files.list(dir)) {
+            assertThat(left).isEmpty();
+        }
     }
 }
