@@ -17,34 +17,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 jar="$here/target/benchmarks.jar"
 want=25
 
-feature_of() {  # the feature version in a JDK's release file, or nothing
-  sed -n 's/^JAVA_VERSION="\([0-9][0-9]*\).*/\1/p' "$1/release" 2>/dev/null | head -n 1
-}
-
+# shellcheck source=../tools/jdk.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tools/jdk.sh"
 find_java() {
-  if [ -n "${WEFT_JMH_JAVA:-}" ]; then
-    if [ -x "$WEFT_JMH_JAVA/bin/java" ]; then echo "$WEFT_JMH_JAVA/bin/java"; return; fi
-    if [ -x "$WEFT_JMH_JAVA" ]; then echo "$WEFT_JMH_JAVA"; return; fi
-    echo "run.sh: WEFT_JMH_JAVA=$WEFT_JMH_JAVA is neither a JDK home nor a java binary" >&2
-    return 1
-  fi
-  local best="" best_feature=0 home f
-  for home in /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* \
-              "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/* "$HOME"/.gradle/jdks/* \
-              /Library/Java/JavaVirtualMachines/*/Contents/Home ${JAVA_HOME:+"$JAVA_HOME"}; do
-    [ -x "$home/bin/java" ] || continue
-    f="$(feature_of "$home")"
-    [ -n "$f" ] || continue
-    if [ "$f" -eq "$want" ]; then echo "$home/bin/java"; return; fi
-    if [ "$f" -ge 21 ] && [ "$f" -gt "$best_feature" ]; then best="$home/bin/java"; best_feature="$f"; fi
-  done
-  if [ -n "$best" ]; then
-    echo "run.sh: no JDK $want found; using JDK $best_feature ($best): the JDK_STS peer will not run" >&2
-    echo "$best"
-    return
-  fi
-  echo "run.sh: no JDK >= 21 found under the usual directories; set WEFT_JMH_JAVA to a JDK $want home" >&2
-  return 1
+  weft_find_java "jmh/run.sh" "${WEFT_JMH_JAVA:-}" "$want"
 }
 
 java_bin="$(find_java)"

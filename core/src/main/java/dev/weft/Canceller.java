@@ -1,6 +1,7 @@
 package dev.weft;
 
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * Cancellation delivery: what {@code cancel()}, {@link TaskScope.Subtask#cancel()},
@@ -24,112 +25,122 @@ final class Canceller {
     }
 
     /**
+     * One item of the work list: the subtasks of a scope to cancel (already marked when
+     * {@code marked}); or, when {@code owner} is set, the interrupt held back for a subtask whose
+     * own scope had to be cancelled first; or, with a scope and no reason, the wake-up of that
+     * scope's owner, which comes after the scope's subtasks and everything below them.
+     */
+    private record Item(Flock scope, Reason reason, boolean marked, Task owner) {
+    }
+
+    /**
      * Cancels {@code root} for {@code reason} and everything below it. Returns true if this call
      * cancelled {@code root}.
      */
     static boolean cancel(Flock root, Reason reason) {
         if (root.abandoned) {
-            return run(null, root, reason, false);
+            run(new ArrayDeque<>(List.of(new Item(root, reason, false, null))));
+            return false;
         }
         if (!root.markCancelled(reason)) {
             return false;
         }
-        run(null, root, reason, true);
+        run(new ArrayDeque<>(List.of(new Item(root, reason, true, null))));
         return true;
     }
 
     /** Cancels one subtask and what it opened ({@link TaskScope.Subtask#cancel()}). */
     static boolean cancelSubtask(Task t) {
-        int m = t.mark();
+        int m = t.mark(System.nanoTime());
         if (m < 0) {
             return false;
         }
-        ArrayDeque<Object> work = delivered(t, m, t.flock.reason, null);
-        if (work != null && !work.isEmpty()) {
-            Flock f = (Flock) work.pollFirst();
-            Reason r = (Reason) work.pollFirst();
-            boolean marked = (Boolean) work.pollFirst();
-            run(work, f, r, marked);
-        }
+        ArrayDeque<Item> work = new ArrayDeque<>();
+        delivered(t, m, t.flock.reason, work);
+        run(work);
         return true;
     }
 
     /**
-     * The loop: cancels the subtasks of {@code f} (already marked when {@code marked}) and the
-     * scopes below, from the work list, until it is empty.
+     * The loop, leaves first: a stack of work items, so that the subtasks of a nested scope are
+     * interrupted before the subtask that owns that scope (whose interrupt waits in an item below
+     * them), and the deepest work, which is what a cancellation waits for, starts first.
      */
-    private static boolean run(ArrayDeque<Object> work, Flock f, Reason r, boolean marked) {
-        for (;;) {
-            if (marked) {
-                work = cancelTasks(f, r, work);
+    private static void run(ArrayDeque<Item> work) {
+        Item it;
+        while ((it = work.pollFirst()) != null) {
+            if (it.owner != null) {
+                it.owner.deliver();
+                continue;
+            }
+            Flock f = it.scope;
+            Reason r = it.reason;
+            if (it.reason == null) {
+                f.wakeOwner();
+                continue;
+            }
+            if (it.marked) {
+                work.push(new Item(f, null, false, null));     // wakes its owner after everything above
+                cancelTasks(f, r, work);
                 Flock in = f.inner;
                 // A leak does not cascade into the scope its owner opened after it: that one is alive.
                 if (in != null && in.openedAtDepth <= f.openedAtDepth && r.kind() != Reason.Kind.LEAK) {
-                    work = markAndPush(work, in, Reason.enclosing(f.name, r));
+                    markAndPush(work, in, Reason.enclosing(f.name, r));
                 }
             } else if (f.abandoned) {
                 // Cancelled when it leaked, without cascading into the scope its owner opened after
                 // it; a cancellation from above passes through to that one.
                 Flock in = f.inner;
                 if (in != null) {
-                    work = markAndPush(work, in, r);
+                    markAndPush(work, in, r);
                 }
             }
-            if (work == null || work.isEmpty()) {
-                return true;
-            }
-            f = (Flock) work.pollFirst();
-            r = (Reason) work.pollFirst();
-            marked = (Boolean) work.pollFirst();
         }
     }
 
-    /** Marks, interrupts and hands off every unfinished subtask of {@code f}; queues the scopes they opened. */
-    private static ArrayDeque<Object> cancelTasks(Flock f, Reason r, ArrayDeque<Object> work) {
+    /** Marks, interrupts and hands off every unfinished subtask of {@code f}; pushes the scopes they opened. */
+    private static void cancelTasks(Flock f, Reason r, ArrayDeque<Item> work) {
+        long now = System.nanoTime();
         Task[] a = f.tasks();
         for (int i = 0; i < a.length; i++) {
             Task t = Flock.taskAt(a, i);         // volatile: the canceller's half of the fork/cancel Dekker
             if (t == null) {
                 break;
             }
-            int m = t.mark();
+            int m = t.mark(now);
             if (m >= 0) {
-                work = delivered(t, m, r, work);
+                delivered(t, m, r, work);
             }
         }
-        return work;
     }
 
     /**
-     * After the marking CAS {@code m} ({@link Task#mark()}) of a subtask: marks the scope it opened
-     * first, so that a {@code join} there that the interrupt wakes sees the cancellation; then
-     * interrupts and hands off (unless a section defers it). Queues that scope for its own
-     * subtasks. Returns the work list (null while empty).
+     * After the marking CAS {@code m} ({@link Task#mark}) of a subtask: if it opened a scope, marks
+     * that scope (so that a {@code join} there sees the cancellation when it wakes) and pushes it,
+     * above an item that interrupts the subtask once that scope's subtasks are done; otherwise
+     * interrupts and hands off at once (unless a section defers it, {@code m == 0}). While its
+     * interrupt waits, the subtask's INTERRUPTING bit stays set: it cannot enter a section or
+     * complete in between (it yields), and the wait holds only Weft's own bounded work.
      */
-    private static ArrayDeque<Object> delivered(Task t, int m, Reason r, ArrayDeque<Object> work) {
+    private static void delivered(Task t, int m, Reason r, ArrayDeque<Item> work) {
         Flock owned = t.outermost;
         if (owned != null && owned.openedAtDepth == 0) {
-            work = markAndPush(work, owned, Reason.fromTask(t, r));
-        }
-        if (m > 0) {
+            if (m > 0) {
+                work.push(new Item(null, null, false, t));
+            }
+            markAndPush(work, owned, Reason.fromTask(t, r));
+        } else if (m > 0) {
             t.deliver();
         }
-        return work;
     }
 
-    /** Marks {@code f} cancelled and queues it for its subtasks; queues an abandoned one to pass through. */
-    private static ArrayDeque<Object> markAndPush(ArrayDeque<Object> work, Flock f, Reason r) {
+    /** Marks {@code f} cancelled and pushes it for its subtasks; pushes an abandoned one to pass through. */
+    private static void markAndPush(ArrayDeque<Item> work, Flock f, Reason r) {
         boolean abandoned = f.abandoned;
         boolean marked = !abandoned && f.markCancelled(r);
-        if (!marked && !abandoned) {
-            return work;            // cancelled already, by someone who cascades it
+        if (marked || abandoned) {
+            work.push(new Item(f, r, marked, null));
         }
-        if (work == null) {
-            work = new ArrayDeque<>();
-        }
-        work.addLast(f);
-        work.addLast(r);
-        work.addLast(marked);
-        return work;
+        // else: cancelled already, by someone who cascades it
     }
 }

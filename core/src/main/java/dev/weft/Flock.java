@@ -443,7 +443,10 @@ final class Flock {
         return Canceller.cancel(this, r);
     }
 
-    /** The cancelling CAS and its bookkeeping; the caller then cancels the subtasks. Runs no user code. */
+    /**
+     * The cancelling CAS and its bookkeeping; the caller then cancels the subtasks and wakes the
+     * owner ({@link #wakeOwner}). Runs no user code.
+     */
     boolean markCancelled(Reason r) {
         if (reason != null) {
             return false;
@@ -460,10 +463,18 @@ final class Flock {
         if (tm != null) {
             tm.cancel(false);
         }
+        return true;
+    }
+
+    /**
+     * Wakes the owner if it waits in {@code join} or {@code close}. The canceller calls it after
+     * it marked and interrupted this scope's subtasks and the scopes below, so that the owner's
+     * wake-up does not take a carrier from the subtasks that the cancellation waits for.
+     */
+    void wakeOwner() {
         if (waiting) {
             LockSupport.unpark(owner);
         }
-        return true;
     }
 
     /** Reports, once, that the cancelled scope has no running subtask left. */

@@ -38,6 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * RUNNING             -> RUNNING | CANCEL_REQUESTED                 cancel, while depth &gt; 0 (deferred)
  * RUNNING             -> RUNNING | CANCEL_REQUESTED | INTERRUPTING  cancel, while depth == 0
  * ... | INTERRUPTING  -> ... (INTERRUPTING cleared)                 that canceller, after interrupt() returned
+ *                                                                   (for a subtask that opened a scope: after
+ *                                                                   that scope's subtasks were cancelled)
  * ...                 -> ... | STARTED                              task thread, on entering run, once
  * depth d             -> depth d + 1                                task thread enters a section; only while
  *                                                                   INTERRUPTING is clear and no close is in
@@ -58,8 +60,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       requires INTERRUPTING clear, so an entry either happens before that CAS (and the canceller
  *       sees depth &gt; 0 and does not interrupt) or after {@code interrupt()} returned, when the
  *       interrupt status is already set: the entry then clears it, because CANCEL_REQUESTED is
- *       set. The window holds only {@code interrupt()} (or {@code unpark} in a scope without
- *       interrupts): no user code, no close, so the waiting entry never waits for user code.</li>
+ *       set. The window holds only Weft's own bounded work, never user code or a close:
+ *       {@code interrupt()} (or {@code unpark} in a scope without interrupts), preceded, for a
+ *       subtask that opened a scope, by the marking and interrupting of that scope's subtasks
+ *       (leaves first, see {@link Canceller}). So a waiting entry never waits for user code.</li>
  *   <li><b>No lost cancellation at exit.</b> A cancel that sees depth &gt; 0 sets only
  *       CANCEL_REQUESTED; leaving the outermost section decrements the depth first and then reads
  *       CANCEL_REQUESTED, delivering it. A cancel after the decrement sees depth 0 and delivers it
@@ -410,14 +414,15 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     }
 
     /**
-     * The marking CAS: sets CANCEL_REQUESTED, and INTERRUPTING when not inside a section. Returns
+     * The marking CAS: sets CANCEL_REQUESTED, and INTERRUPTING when not inside a section;
+     * {@code now} ({@link System#nanoTime()}, read once per cancelled scope) is when the
+     * cancellation reached it. Returns
      * -1 if the task was already done or cancelled, else 1 if the caller must deliver (interrupt,
      * clear INTERRUPTING, hand off closes), 0 if a section defers delivery. Any thread.
      */
-    int mark() {
+    int mark(long now) {
         int s;
         boolean deliver;
-        long now = System.nanoTime();
         do {
             s = state;
             if ((s & LIFECYCLE) != RUNNING || (s & CANCEL_REQUESTED) != 0) {
