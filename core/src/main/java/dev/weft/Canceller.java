@@ -26,9 +26,8 @@ final class Canceller {
 
     /**
      * One item of the work list: the subtasks of a scope to cancel (already marked when
-     * {@code marked}); or, when {@code owner} is set, the interrupt held back for a subtask whose
-     * own scope had to be cancelled first; or, with a scope and no reason, the wake-up of that
-     * scope's owner, which comes after the scope's subtasks and everything below them.
+     * {@code marked}), or, when {@code owner} is set, the interrupt held back for a subtask whose
+     * own scope had to be cancelled first.
      */
     private record Item(Flock scope, Reason reason, boolean marked, Task owner) {
     }
@@ -45,6 +44,7 @@ final class Canceller {
         if (!root.markCancelled(reason)) {
             return false;
         }
+        root.wakeOwner();
         run(new ArrayDeque<>(List.of(new Item(root, reason, true, null))));
         return true;
     }
@@ -75,12 +75,7 @@ final class Canceller {
             }
             Flock f = it.scope;
             Reason r = it.reason;
-            if (it.reason == null) {
-                f.wakeOwner();
-                continue;
-            }
             if (it.marked) {
-                work.push(new Item(f, null, false, null));     // wakes its owner after everything above
                 cancelTasks(f, r, work);
                 Flock in = f.inner;
                 // A leak does not cascade into the scope its owner opened after it: that one is alive.
@@ -138,6 +133,9 @@ final class Canceller {
     private static void markAndPush(ArrayDeque<Item> work, Flock f, Reason r) {
         boolean abandoned = f.abandoned;
         boolean marked = !abandoned && f.markCancelled(r);
+        if (marked) {
+            f.wakeOwner();          // a join() waiting for the scope sees it cancelled
+        }
         if (marked || abandoned) {
             work.push(new Item(f, r, marked, null));
         }

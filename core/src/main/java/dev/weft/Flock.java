@@ -466,11 +466,7 @@ final class Flock {
         return true;
     }
 
-    /**
-     * Wakes the owner if it waits in {@code join} or {@code close}. The canceller calls it after
-     * it marked and interrupted this scope's subtasks and the scopes below, so that the owner's
-     * wake-up does not take a carrier from the subtasks that the cancellation waits for.
-     */
+    /** Wakes the owner if it waits in {@code join} or {@code close}: the canceller calls it after {@link #markCancelled}. */
     void wakeOwner() {
         if (waiting) {
             LockSupport.unpark(owner);
