@@ -216,7 +216,8 @@ public final class Cancellation {
      * <p>Guarantees:
      * <ul>
      *   <li>When the task is cancelled, the resource is closed exactly once, unless it was
-     *       unregistered first. The canceller interrupts the task first, then hands the close over
+     *       unregistered first; also when the task saw its scope cancelled and ended before the
+     *       canceller reached it, leaving the resource registered. The canceller interrupts the task first, then hands the close over
      *       to a Weft closer thread (a platform daemon thread named {@code weft-oncancel-n}); the
      *       canceller itself never runs {@code close()}, so a slow or blocking {@code close()}
      *       delays nothing but itself. {@link TaskScope#close()} waits for the close within the

@@ -260,6 +260,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         } catch (Throwable t) {
             ex = addSuppressed(ex, t);
         }
+        if (registrations != null && cancelled(state)) {
+            // The task saw its scope cancelled (isRequested() reads the scope's reason) and ended
+            // before the canceller marked it: resources it left registered are still closed once,
+            // by a closer thread, as the canceller would have done.
+            handOffCloses();
+        }
         if (complete(ran, value, ex)) {
             flock.taskDone(this, true);
         }
