@@ -231,6 +231,25 @@ final class Flock {
         }
     }
 
+    /**
+     * Fires the effective deadline now if it has passed and the scope is not cancelled yet, on the
+     * scope whose own deadline it is (this one or one above, found by an iterative walk). Called
+     * by a subtask that fails after the deadline passed, before the timer thread fired it.
+     */
+    void fireOverdueDeadline() {
+        Instant d = effectiveDeadline;
+        if (d == null || reason != null || Instant.now().isBefore(d)) {
+            return;
+        }
+        for (Flock f = this; f != null; ) {
+            if (d.equals(f.deadline)) {
+                f.deadlinePassed();
+                return;
+            }
+            f = f.enclosing != null ? f.enclosing : f.ownerContext instanceof Task t ? t.flock : null;
+        }
+    }
+
     private void deadlinePassed() {
         if (reason == null && phase != CLOSED) {
             cancel(Reason.deadline(name, deadline));

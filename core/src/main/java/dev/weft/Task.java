@@ -260,6 +260,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         } catch (Throwable t) {
             ex = addSuppressed(ex, t);
         }
+        if (ex != null && !cancelled(state) && flock.effectiveDeadline != null) {
+            // Failing after the deadline passed, before the timer fired (the failure is often the
+            // deadline itself, seen by a call that carried it): the deadline goes first, so the
+            // scope reports its deadline, and this subtask ends cancelled by it.
+            flock.fireOverdueDeadline();
+        }
         if (registrations != null && cancelled(state)) {
             // The task saw its scope cancelled (isRequested() reads the scope's reason) and ended
             // before the canceller marked it: resources it left registered are still closed once,
