@@ -481,10 +481,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         return (state & CANCEL_REQUESTED) != 0;
     }
 
-    /** Cancellation was requested and is not held back by a critical section. */
+    /**
+     * The task counts as cancelled (marked, or its scope cancelled before the canceller got here:
+     * what {@link Cancellation#isRequested()} reads) and no critical section holds it back.
+     */
     boolean isCancellationDelivered() {
-        int s = state;
-        return (s & CANCEL_REQUESTED) != 0 && (s & DEPTH_MASK) == 0;
+        return cancellationRequested();
     }
 
     /** Time since the cancellation reached this task, or null if it was not cancelled. */
