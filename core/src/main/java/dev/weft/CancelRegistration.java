@@ -59,10 +59,11 @@ final class CancelRegistration implements Cancellation.Registration {
 
     @Override
     public void close() {
-        if (state == ACTIVE && task.isCancellationDelivered()) {
-            // The canceller interrupts first and hands the close off next, so the task may wake
-            // from the interrupt and unregister (try-with-resources) before a closer got here:
-            // cancellation still closes the resource, here, once.
+        if (state == ACTIVE && task.cancellationRequested()) {
+            // The task counts as cancelled (marked, or its scope cancelled: what isRequested()
+            // reads) outside a section. The canceller interrupts first and hands the close off
+            // next, so the task may wake and unregister (try-with-resources) before a closer got
+            // here: cancellation still closes the resource, here, once.
             task.closeGuarded(this);
             task.unregister(this);
         }

@@ -118,6 +118,40 @@ abstract sealed class Context permits Task, ThreadContext {
         }
     }
 
+    /**
+     * Closes, innermost first, the scopes this thread still has open above {@code keep} (null:
+     * all of them), each one waiting for its subtasks at most until {@code cap} says
+     * ({@link System#nanoTime()}, or 0 for the scope's own grace period). Returns the structure
+     * violation to report, made by {@code message} for the first scope that was not leaked, with
+     * the failures of the closes attached; or null if only leaked scopes were left, whose close
+     * failures are logged. Owner thread only.
+     */
+    final StructureViolationException closeScopesAbove(Flock keep, java.util.function.LongSupplier cap,
+                                                       java.util.function.Function<Flock, String> message) {
+        StructureViolationException violation = null;
+        Flock f;
+        while ((f = innermost) != null && f != keep) {
+            if (f.phase != Flock.CLOSED) {
+                if (!f.abandoned && violation == null) {
+                    violation = new StructureViolationException(message.apply(f));
+                }
+                try {
+                    f.close(cap.getAsLong());
+                } catch (RuntimeException e) {
+                    if (violation != null) {
+                        violation.addSuppressed(e);
+                    } else {
+                        Reports.failure("closing leaked scope '" + Names.escape(f.name) + "' failed", e);
+                    }
+                }
+            }
+            if (innermost == f) {       // close() unlinks it; a closed one left linked must not loop
+                pop(f);
+            }
+        }
+        return violation;
+    }
+
     /** Unlinks the innermost scope, which must be {@code f}. Owner thread only. */
     final void pop(Flock f) {
         assert innermost == f;

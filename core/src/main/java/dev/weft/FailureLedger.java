@@ -146,12 +146,6 @@ final class FailureLedger {
         }
     }
 
-    /** Whether undelivered failures are waiting. Owner. */
-    boolean hasUndelivered() {
-        ConcurrentLinkedQueue<Entry> q = entries;
-        return q != null && !q.isEmpty();
-    }
-
     /**
      * The owner's last delivery: from now on recorders log; what is left is attached to
      * {@code outcome} if it is not null, else logged. Owner, once.

@@ -643,12 +643,7 @@ final class Flock {
 
     /** Fails the subtasks whose factory-made thread ended without running them. Owner only. */
     private void failDeadFactoryThreads() {
-        Task[] a = tasks;
-        for (int i = 0; i < a.length; i++) {
-            Task t = taskAt(a, i);
-            if (t == null) {
-                break;
-            }
+        for (Task t : runningTasks()) {
             if (!t.isStarted() && !t.isDone() && t.thread.getState() == Thread.State.TERMINATED) {
                 t.failUnstarted("the thread factory of scope '" + Names.escape(name) + "' created thread '"
                         + Names.thread(t.thread) + "' for subtask " + t.label()
@@ -675,27 +670,10 @@ final class Flock {
         if (phase == CLOSED) {
             return;
         }
-        StructureViolationException violation = null;
-        Flock f;
-        while ((f = ownerContext.innermost) != this && f != null && f.phase != CLOSED) {
-            if (!f.abandoned && violation == null) {
-                violation = new StructureViolationException("scope '" + Names.escape(name) + "' was closed while scope '"
-                        + Names.escape(f.name) + "', opened later by the same thread, was still open; Weft closed '"
-                        + Names.escape(f.name) + "' first. Close scopes in the reverse order of opening (use try-with-resources).");
-            }
-            try {
-                f.close(graceEndNanos(capNanos));
-            } catch (RuntimeException e) {
-                if (violation != null) {
-                    violation.addSuppressed(e);
-                } else {
-                    Reports.failure("closing leaked scope '" + Names.escape(f.name) + "' failed", e);
-                }
-            }
-            if (ownerContext.innermost == f) {
-                ownerContext.pop(f);
-            }
-        }
+        StructureViolationException violation = ownerContext.closeScopesAbove(this, () -> graceEndNanos(capNanos),
+                f -> "scope '" + Names.escape(name) + "' was closed while scope '" + Names.escape(f.name)
+                        + "', opened later by the same thread, was still open; Weft closed '" + Names.escape(f.name)
+                        + "' first. Close scopes in the reverse order of opening (use try-with-resources).");
         Reason r0 = reason;
         boolean neverJoined = forked && !joinStarted && (r0 == null || r0.kind() == Reason.Kind.JOINER);
         if (live > 0) {

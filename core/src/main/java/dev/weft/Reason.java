@@ -97,9 +97,4 @@ record Reason(Kind kind, Throwable cause, String scopeName, String what, Reason 
         }
         return sb.append(o.what).toString();
     }
-
-    /** The kind at the origin: a deadline far up is still a deadline for messages, not for join. */
-    Kind originKind() {
-        return origin().kind;
-    }
 }

@@ -299,24 +299,9 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /** The task returned with scopes still open: close them (innermost first) and report it. */
     private Throwable closeLeftoverScopes(Throwable ex) {
-        StructureViolationException violation = null;
-        Flock f;
-        while ((f = innermost) != null) {
-            if (!f.abandoned && violation == null) {
-                violation = new StructureViolationException("subtask " + label() + " returned while scope '"
-                        + Names.escape(f.name) + "' that it opened was still open; Weft closed it. Open scopes with try-with-resources.");
-            }
-            try {
-                f.close(0L);
-            } catch (RuntimeException e) {
-                if (violation != null) {
-                    violation.addSuppressed(e);
-                }
-            }
-            if (innermost == f) {        // close() could not unlink it (should not happen); avoid looping
-                pop(f);
-            }
-        }
+        StructureViolationException violation = closeScopesAbove(null, () -> 0L,
+                f -> "subtask " + label() + " returned while scope '" + Names.escape(f.name)
+                        + "' that it opened was still open; Weft closed it. Open scopes with try-with-resources.");
         return violation == null ? ex : addSuppressed(ex, violation);
     }
 
@@ -481,13 +466,6 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         return (state & CANCEL_REQUESTED) != 0;
     }
 
-    /**
-     * The task counts as cancelled (marked, or its scope cancelled before the canceller got here:
-     * what {@link Cancellation#isRequested()} reads) and no critical section holds it back.
-     */
-    boolean isCancellationDelivered() {
-        return cancellationRequested();
-    }
 
     /** Time since the cancellation reached this task, or null if it was not cancelled. */
     Duration sinceCancel(long now) {

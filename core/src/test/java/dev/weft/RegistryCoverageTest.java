@@ -10,12 +10,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.TaskScope.Joiner;
 import dev.weft.TaskScope.Subtask;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +21,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,8 +50,8 @@ class RegistryCoverageTest {
         Duration grace = Duration.ofSeconds(5);
         Process child = startChild("nested-critical", file.toString(), Long.toString(grace.toMillis()));
         try {
-            var out = new Lines(child.getInputStream(), "child-stdout");
-            var err = new Lines(child.getErrorStream(), "child-stderr");
+            var out = new ShutdownSupport.ChildOutput(child.getInputStream(), "child-stdout");
+            var err = new ShutdownSupport.ChildOutput(child.getErrorStream(), "child-stderr");
             assertThat(out.await("in section"::equals, Duration.ofSeconds(60)))
                     .as("the writer entered its section; stderr: %s", err.snapshot()).isTrue();
 
@@ -82,8 +75,8 @@ class RegistryCoverageTest {
     void shutdownHook_rootScopeOpenedAfterShutdownBegan_isBornCancelled() throws Exception {
         Process child = startChild("born-cancelled", "10000");
         try {
-            var out = new Lines(child.getInputStream(), "child-stdout");
-            var err = new Lines(child.getErrorStream(), "child-stderr");
+            var out = new ShutdownSupport.ChildOutput(child.getInputStream(), "child-stdout");
+            var err = new ShutdownSupport.ChildOutput(child.getErrorStream(), "child-stderr");
             assertThat(out.await("ready"::equals, Duration.ofSeconds(60)))
                     .as("the child's tasks run; stderr: %s", err.snapshot()).isTrue();
 
@@ -102,78 +95,12 @@ class RegistryCoverageTest {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", classpathOf(TaskScope.class, RegistryHookChild.class), RegistryHookChild.class.getName()));
+                "-cp", ShutdownSupport.classpathOf(TaskScope.class, RegistryHookChild.class), RegistryHookChild.class.getName()));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).start();
     }
 
-    private static String classpathOf(Class<?>... classes) throws Exception {
-        List<String> entries = new ArrayList<>();
-        for (Class<?> c : classes) {
-            String e = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-            if (!entries.contains(e)) {
-                entries.add(e);
-            }
-        }
-        return String.join(File.pathSeparator, entries);
-    }
 
-    /** Collects a stream's lines on a daemon thread; lets the test wait for a line (on a monitor, never sleeping). */
-    private static final class Lines {
-        private final List<String> lines = new ArrayList<>();
-        private final CountDownLatch ended = new CountDownLatch(1);
-
-        Lines(InputStream in, String name) {
-            Thread t = new Thread(() -> {
-                try (var r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        synchronized (lines) {
-                            lines.add(line);
-                            lines.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    synchronized (lines) {
-                        lines.add("(reading failed: " + e + ")");
-                    }
-                } finally {
-                    ended.countDown();
-                    synchronized (lines) {
-                        lines.notifyAll();
-                    }
-                }
-            }, name);
-            t.setDaemon(true);
-            t.start();
-        }
-
-        boolean await(Predicate<String> match, Duration timeout) throws InterruptedException {
-            long end = System.nanoTime() + timeout.toNanos();
-            synchronized (lines) {
-                for (;;) {
-                    if (lines.stream().anyMatch(match)) {
-                        return true;
-                    }
-                    long left = end - System.nanoTime();
-                    if (left <= 0 || ended.getCount() == 0) {
-                        return false;
-                    }
-                    TimeUnit.NANOSECONDS.timedWait(lines, left);
-                }
-            }
-        }
-
-        List<String> snapshot() {
-            synchronized (lines) {
-                return List.copyOf(lines);
-            }
-        }
-
-        List<String> all(Duration timeout) throws InterruptedException {
-            ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return snapshot();
-        }
-    }
 
     // ---------------------------------------------------------------------------------------
     // Leaked scopes

@@ -2,24 +2,14 @@ package dev.weft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,67 +31,7 @@ class ShutdownHookProcessTest {
     @TempDir
     Path dir;
 
-    /** Collects a stream's lines on a daemon thread; lets the test wait for a line. */
-    private static final class Lines {
-        private final List<String> lines = new ArrayList<>();
-        private final CountDownLatch ended = new CountDownLatch(1);
 
-        Lines(InputStream in, String name) {
-            Thread t = new Thread(() -> {
-                try (var r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        synchronized (lines) {
-                            lines.add(line);
-                            lines.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    synchronized (lines) {
-                        lines.add("(reading failed: " + e + ")");
-                    }
-                } finally {
-                    ended.countDown();
-                }
-            }, name);
-            t.setDaemon(true);
-            t.start();
-        }
-
-        /** Waits (on the collector's monitor, never sleeping) until a line matches. */
-        boolean await(Predicate<String> match, Duration timeout) throws InterruptedException {
-            long end = System.nanoTime() + timeout.toNanos();
-            synchronized (lines) {
-                for (;;) {
-                    if (lines.stream().anyMatch(match)) {
-                        return true;
-                    }
-                    long left = end - System.nanoTime();
-                    if (left <= 0 || ended.getCount() == 0) {
-                        return false;
-                    }
-                    TimeUnit.NANOSECONDS.timedWait(lines, left);
-                }
-            }
-        }
-
-        List<String> all(Duration timeout) throws InterruptedException {
-            ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            synchronized (lines) {
-                return List.copyOf(lines);
-            }
-        }
-    }
-
-    private static String classpathOf(Class<?>... classes) throws URISyntaxException {
-        List<String> entries = new ArrayList<>();
-        for (Class<?> c : classes) {
-            String e = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-            if (!entries.contains(e)) {
-                entries.add(e);
-            }
-        }
-        return String.join(File.pathSeparator, entries);
-    }
 
     @Test
     @Timeout(120)
@@ -110,12 +40,12 @@ class ShutdownHookProcessTest {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         var pb = new ProcessBuilder(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", classpathOf(TaskScope.class, ShutdownHookChild.class),
+                "-cp", ShutdownSupport.classpathOf(TaskScope.class, ShutdownHookChild.class),
                 ShutdownHookChild.class.getName(), file.toString(), Long.toString(GRACE.toMillis()), Integer.toString(WRITERS));
         Process child = pb.start();
         try {
-            var out = new Lines(child.getInputStream(), "child-stdout");
-            var err = new Lines(child.getErrorStream(), "child-stderr");
+            var out = new ShutdownSupport.ChildOutput(child.getInputStream(), "child-stdout");
+            var err = new ShutdownSupport.ChildOutput(child.getErrorStream(), "child-stderr");
             assertThat(out.await("writing"::equals, Duration.ofSeconds(60)))
                     .as("the child started writing records; stderr: %s", err.all(Duration.ZERO)).isTrue();
 

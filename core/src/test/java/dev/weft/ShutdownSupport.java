@@ -1,5 +1,12 @@
 package dev.weft;
 
+import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.io.InputStreamReader;
+import java.io.InputStream;
+import java.io.IOException;
+import java.io.File;
+import java.io.BufferedReader;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
@@ -199,6 +206,75 @@ final class ShutdownSupport {
         @Override
         public void close() {
             logger.removeHandler(this);
+        }
+    }
+
+    /** The class path entries (jars or directories) that hold {@code classes}, for a child JVM. */
+    static String classpathOf(Class<?>... classes) throws Exception {
+        List<String> entries = new ArrayList<>();
+        for (Class<?> c : classes) {
+            String e = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+            if (!entries.contains(e)) {
+                entries.add(e);
+            }
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    /** Collects a stream's lines on a daemon thread; lets the test wait for a line (on a monitor, never sleeping). */
+    static final class ChildOutput {
+        private final List<String> lines = new ArrayList<>();
+        private final CountDownLatch ended = new CountDownLatch(1);
+
+        ChildOutput(InputStream in, String name) {
+            Thread t = new Thread(() -> {
+                try (var r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        synchronized (lines) {
+                            lines.add(line);
+                            lines.notifyAll();
+                        }
+                    }
+                } catch (IOException e) {
+                    synchronized (lines) {
+                        lines.add("(reading failed: " + e + ")");
+                    }
+                } finally {
+                    ended.countDown();
+                    synchronized (lines) {
+                        lines.notifyAll();
+                    }
+                }
+            }, name);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        boolean await(Predicate<String> match, Duration timeout) throws InterruptedException {
+            long end = System.nanoTime() + timeout.toNanos();
+            synchronized (lines) {
+                for (;;) {
+                    if (lines.stream().anyMatch(match)) {
+                        return true;
+                    }
+                    long left = end - System.nanoTime();
+                    if (left <= 0 || ended.getCount() == 0) {
+                        return false;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(lines, left);
+                }
+            }
+        }
+
+        List<String> snapshot() {
+            synchronized (lines) {
+                return List.copyOf(lines);
+            }
+        }
+
+        List<String> all(Duration timeout) throws InterruptedException {
+            ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return snapshot();
         }
     }
 }

@@ -73,12 +73,7 @@ public class HandOffRace {
 
     @Arbiter
     public void arbiter(III_Result r) {
-        // The close job counts as live in the scope until it ends; wait for it (closer threads are
-        // Weft's own, started on demand).
-        long end = System.nanoTime() + 10_000_000_000L;
-        while (task.flock.liveCount() > 0 && System.nanoTime() < end) {
-            Thread.yield();
-        }
+        RaceSupport.awaitHandedOffCloses(task);
         r.r1 = task.lifecycle();
         r.r2 = closes.get();
         r.r3 = interruptedInOnComplete.get();

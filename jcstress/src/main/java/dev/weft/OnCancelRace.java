@@ -48,12 +48,7 @@ public class OnCancelRace {
 
     @Arbiter
     public void arbiter(II_Result r) {
-        // A cancellation closes registered resources on a Weft closer thread after the canceller
-        // returned; the close job counts as live in the scope until it ends: wait for it.
-        long end = System.nanoTime() + 10_000_000_000L;
-        while (task.flock.liveCount() > 0 && System.nanoTime() < end) {
-            Thread.yield();
-        }
+        RaceSupport.awaitHandedOffCloses(task);
         r.r2 = closes.get();
     }
 }

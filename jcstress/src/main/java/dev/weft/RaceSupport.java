@@ -53,6 +53,18 @@ final class RaceSupport {
         Thread.currentThread().setUncaughtExceptionHandler(null);
     }
 
+    /**
+     * A cancellation hands the closing of {@code onCancel} resources to a Weft closer thread, and
+     * the close job counts as live in the subtask's scope until it ends: waits for that (at most
+     * 10 s), so that an arbiter reads the settled number of closes.
+     */
+    static void awaitHandedOffCloses(Task task) {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (task.flock.liveCount() > 0 && System.nanoTime() < end) {
+            Thread.yield();
+        }
+    }
+
     /** A subtask whose body the test never runs. */
     static Task newTask() {
         return newTask(() -> null, new CountingJoiner());

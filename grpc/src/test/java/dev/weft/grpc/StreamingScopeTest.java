@@ -26,7 +26,7 @@ class StreamingScopeTest {
     private static final MethodDescriptor<String, String> COLLECT = MethodDescriptor.<String, String>newBuilder()
             .setType(MethodDescriptor.MethodType.CLIENT_STREAMING)
             .setFullMethodName("weft.test.Work/Collect")
-            .setRequestMarshaller(Rpc.STRING).setResponseMarshaller(Rpc.STRING).build();
+            .setRequestMarshaller(Utf8Marshaller.STRING).setResponseMarshaller(Utf8Marshaller.STRING).build();
 
     /** What a callback saw: a virtual thread, inside a subtask (onCancel works), and the deadline. */
     private static String facts() {

@@ -1,5 +1,7 @@
 package dev.weft.grpc.bench;
 
+import static dev.weft.grpc.Utf8Marshaller.STRING;
+
 import dev.weft.TaskScope;
 import dev.weft.grpc.WeftGrpc;
 import io.grpc.CallOptions;
@@ -16,12 +18,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,22 +50,6 @@ public final class CancelLatencyBench {
 
     private CancelLatencyBench() {
     }
-
-    static final MethodDescriptor.Marshaller<String> STRING = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(String value) {
-            return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public String parse(InputStream stream) {
-            try {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     static MethodDescriptor<String, String> method(String service) {
         return MethodDescriptor.<String, String>newBuilder().setType(MethodDescriptor.MethodType.UNARY)

@@ -1,5 +1,7 @@
 package dev.weft.grpc.chain;
 
+import static dev.weft.grpc.Utf8Marshaller.STRING;
+
 import dev.weft.Cancellation;
 import dev.weft.CancelledException;
 import dev.weft.TaskScope;
@@ -17,12 +19,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Executors;
@@ -39,23 +36,6 @@ public final class ChainNode {
 
     private ChainNode() {
     }
-
-    /** UTF-8 strings on the wire. */
-    static final MethodDescriptor.Marshaller<String> STRING = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(String value) {
-            return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public String parse(InputStream stream) {
-            try {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     /** The one method of the chain: the request is the run id, the reply a summary. */
     static final MethodDescriptor<String, String> WORK = MethodDescriptor.<String, String>newBuilder()

@@ -1,5 +1,7 @@
 package dev.weft.grpc.sample;
 
+import static dev.weft.grpc.Utf8Marshaller.STRING;
+
 import dev.weft.Cancellation;
 import dev.weft.CancelledException;
 import dev.weft.TaskScope;
@@ -19,11 +21,8 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -56,22 +55,6 @@ public final class GrpcFanOutSample {
 
     private GrpcFanOutSample() {
     }
-
-    static final MethodDescriptor.Marshaller<String> STRING = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(String value) {
-            return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public String parse(InputStream stream) {
-            try {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     static MethodDescriptor<String, String> method(String service, String name) {
         return MethodDescriptor.<String, String>newBuilder()
