@@ -51,7 +51,11 @@ final class Canceller {
 
     /** Cancels one subtask and what it opened ({@link TaskScope.Subtask#cancel()}). */
     static boolean cancelSubtask(Task t) {
-        int m = t.mark(System.nanoTime());
+        if (t.isDone() || t.isCancelRequested()) {
+            return false;
+        }
+        t.rare().cancelNanos = System.nanoTime();     // before the marking CAS, which publishes it
+        int m = t.mark();
         if (m < 0) {
             return false;
         }
@@ -95,14 +99,13 @@ final class Canceller {
 
     /** Marks, interrupts and hands off every unfinished subtask of {@code f}; pushes the scopes they opened. */
     private static void cancelTasks(Flock f, Reason r, ArrayDeque<Item> work) {
-        long now = System.nanoTime();
         Task[] a = f.tasks();
         for (int i = 0; i < a.length; i++) {
             Task t = Flock.taskAt(a, i);         // volatile: the canceller's half of the fork/cancel Dekker
             if (t == null) {
                 break;
             }
-            int m = t.mark(now);
+            int m = t.mark();
             if (m >= 0) {
                 delivered(t, m, r, work);
             }

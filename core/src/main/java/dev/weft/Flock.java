@@ -69,8 +69,6 @@ final class Flock {
 
     final long id;
     final String name;
-    /** {@code name + "#"}: the start of every subtask thread's name, concatenated once. */
-    private final String threadNamePrefix;
     final Thread owner;
     final Context ownerContext;
     /** The scope the owner opened just before this one and has not closed, or null. */
@@ -148,7 +146,6 @@ final class Flock {
     Flock(TaskScope.Joiner<Object, Object, ?> joiner, Config config, Context ctx, Throwable openSite) {
         this.id = IDS.incrementAndGet();
         this.name = config.name() != null ? config.name() : "scope-" + id;
-        this.threadNamePrefix = this.name + "#";
         this.owner = Thread.currentThread();
         this.ownerContext = ctx;
         this.enclosing = ctx.innermost;
@@ -279,7 +276,7 @@ final class Flock {
         ContextPropagator[] cp = propagators;
         if (cp != null) {
             // Capture on the owner, before the thread exists; throws RejectedExecutionException.
-            task.snapshots = ContextChain.capture(this, task, cp);
+            task.snapshots(ContextChain.capture(this, task, cp));
         }
         Thread thread = newThread(task);
         task.thread = thread;
@@ -317,20 +314,20 @@ final class Flock {
         return task;
     }
 
-    /**
-     * The name of the thread of {@code task} when the scope made it: {@code scope#index} or
-     * {@code scope#index:name}.
-     */
-    String threadName(Task task) {
-        return task.name != null ? threadNamePrefix + task.index + ":" + task.name : threadNamePrefix + task.index;
+    /** Whether the scope's threads come from a user's thread factory. */
+    boolean usesFactory() {
+        return factory != null;
     }
 
     private Thread newThread(Task task) {
         Task.Body runner = new Task.Body(task);
-        task.runner = runner;
         if (factory == null) {
-            // Named by the builder, not by setName (which synchronizes); the prefix is concatenated once.
-            return Thread.ofVirtual().name(threadName(task)).uncaughtExceptionHandler(runner).unstarted(runner);
+            // The thread is named after its scope ("scope", or "scope:name" for a named subtask), so an
+            // unnamed fork shares the scope's name string and allocates no name of its own (56 bytes
+            // per parked subtask, and a concatenation per fork; see docs/design-notes.md). Named by
+            // the builder, not by setName (which synchronizes).
+            return Thread.ofVirtual().name(task.name == null ? name : name + ":" + task.name)
+                    .uncaughtExceptionHandler(runner).unstarted(runner);
         }
         Thread t;
         try {

@@ -27,9 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * bits 0-1  lifecycle: RUNNING, SUCCESS, FAILED, CANCELLED
  * bit  2    CANCEL_REQUESTED
  * bit  3    INTERRUPTING          a canceller is between its marking CAS and the end of interrupt()
- * bit  4    STARTED               the task's thread entered the body (set once, by that thread)
- * bit  5    FINISHED              the task's thread ran its last Weft-invoked user code (the
- *                                 joiner's onComplete); it is no longer a straggler
+ * bit  4    STARTED               a thread factory's thread entered the body (set once, by that
+ *                                 thread; Weft's own threads, which cannot run twice, skip it)
  * bits 8-23  critical-section depth
  * bits 24-30 closers: onCancel closes of this task's resources in progress
  * </pre>
@@ -40,7 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * ... | INTERRUPTING  -> ... (INTERRUPTING cleared)                 that canceller, after interrupt() returned
  *                                                                   (for a subtask that opened a scope: after
  *                                                                   that scope's subtasks were cancelled)
- * ...                 -> ... | STARTED                              task thread, on entering run, once
+ * ...                 -> ... | STARTED                              factory's task thread, on entering run, once
  * depth d             -> depth d + 1                                task thread enters a section; only while
  *                                                                   INTERRUPTING is clear and no close is in
  *                                                                   progress (it waits otherwise)
@@ -51,8 +50,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * depth d             -> depth d - 1                                task thread leaves a section
  * RUNNING (+ any)     -> SUCCESS | FAILED | CANCELLED               task thread, once, on completion (or the
  *                                                                   owner for a task that never started)
- * terminal            -> terminal | FINISHED                        task thread, after the joiner's onComplete
  * </pre>
+ * Whether the task is <em>finished</em> (its thread ran its last Weft-invoked user code, the
+ * joiner's {@code onComplete}, so it is no longer a straggler) is a separate flag, {@link #finished},
+ * set once by a release store after the lifecycle is terminal: nothing races with it, and the
+ * scope's {@code live} decrement that follows publishes it, so it costs no atomic instruction.
  * Why it is race-free:
  * <ul>
  *   <li><b>No interrupt inside a section.</b> Weft interrupts a task only between setting
@@ -87,7 +89,6 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     static final int CANCEL_REQUESTED = 1 << 2;
     static final int INTERRUPTING = 1 << 3;
     static final int STARTED = 1 << 4;
-    static final int FINISHED = 1 << 5;
     static final int DEPTH_SHIFT = 8;
     static final int DEPTH_UNIT = 1 << DEPTH_SHIFT;
     static final int DEPTH_MASK = 0x00FFFF00;
@@ -112,38 +113,20 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     /** The code to run: a Callable, or a Runnable when {@link #runnable}. Written by the owner before start; cleared by the task thread. */
     private Object body;
 
-    /**
-     * The context captured at fork by the scope's propagators, or null when it has none. Written by
-     * the owner before the thread starts; read and cleared by the task thread.
-     */
-    ContextPropagator.Snapshot[] snapshots;
-
     /** Whether {@link #body} is a Runnable (an object may implement both interfaces). Final. */
     private final boolean runnable;
 
     /** The thread. Written by the owner before the task is published; read by any thread. */
     Thread thread;
 
-    /** What the thread runs, and its uncaught-exception handler. Written by the owner before start. */
-    Body runner;
-
     /** See the class comment. Any thread, by CAS. */
     private volatile int state;
-
-    /** {@link System#nanoTime()} when the cancellation reached this task. Written by the marking canceller before its CAS; read after reading CANCEL_REQUESTED. */
-    private long cancelNanos;
 
     /** The value, the exception, or NEVER_RAN. Written by the task thread before the completing CAS; read after reading state. */
     private Object result;
 
-    /** Name of the innermost open critical section, or null. Written by the task thread; read by diagnostics. */
-    private volatile String sectionName;
-
-    /** Registered onCancel resources, created on first registration. Any thread. */
-    private volatile Set<CancelRegistration> registrations;
-
-    /** Whether a cancellation closed one of the resources. Written by closers, read by the task thread. */
-    private volatile boolean resourceClosed;
+    /** State most subtasks never use, created on first use (see {@link Rare}). Any thread, by CAS. */
+    private volatile Rare rare;
 
     /**
      * Whether the scope started the thread. Written by the owner just before {@code Thread.start()};
@@ -152,6 +135,13 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      */
     volatile boolean started;
 
+    /**
+     * Whether the task's thread ran its last Weft-invoked user code (see the class comment). Set
+     * once, by the task thread (or whoever completed the task), with a release store; read by the
+     * owner and by diagnostics.
+     */
+    private volatile boolean finished;
+
     Task(Flock flock, int index, String name, Object body, boolean runnable) {
         this.flock = flock;
         this.index = index;
@@ -159,6 +149,59 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         this.body = body;
         this.runnable = runnable;
         this.forkNanos = System.nanoTime();
+    }
+
+    /**
+     * The subtask's rarely used state, out of line so that the object every fork allocates stays
+     * small (64 bytes with compressed pointers): it is created by the first fork with context
+     * propagators, {@code onCancel} registration, critical section or {@link #cancel()}.
+     */
+    static final class Rare {
+
+        /**
+         * The context captured at fork by the scope's propagators, or null. Written by the owner
+         * before the thread starts; read and cleared by the task thread.
+         */
+        ContextPropagator.Snapshot[] snapshots;
+
+        /**
+         * {@link System#nanoTime()} when {@link Task#cancel()} reached the task, or 0. Written by that
+         * canceller before its marking CAS; read after reading CANCEL_REQUESTED. A task cancelled
+         * with its scope has no time of its own: its scope's {@link Reason} has it.
+         */
+        long cancelNanos;
+
+        /** Name of the innermost open critical section, or null. Written by the task thread; read by diagnostics. */
+        volatile String sectionName;
+
+        /** Registered onCancel resources, created on first registration. Any thread. */
+        volatile Set<CancelRegistration> registrations;
+
+        /** Whether a cancellation closed one of the resources. Written by closers, read by the task thread. */
+        volatile boolean resourceClosed;
+    }
+
+    /** The rare state, created if needed. Any thread. */
+    Rare rare() {
+        Rare r = rare;
+        if (r == null) {
+            r = new Rare();
+            if (!RARE.compareAndSet(this, null, r)) {
+                r = rare;
+            }
+        }
+        return r;
+    }
+
+    /** The context snapshots to install. Owner only, before the thread starts. */
+    void snapshots(ContextPropagator.Snapshot[] snapshots) {
+        rare().snapshots = snapshots;
+    }
+
+    /** The registered onCancel resources, or null if none was ever registered. */
+    private Set<CancelRegistration> registrations() {
+        Rare r = rare;
+        return r == null ? null : r.registrations;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -189,7 +232,8 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         @Override
         public void uncaughtException(Thread t, Throwable e) {
             Task task = this.task;
-            if (t == task.thread && Thread.currentThread() == t && (task.state & STARTED) == 0 && task.started) {
+            if (t == task.thread && Thread.currentThread() == t && task.flock.usesFactory()
+                    && (task.state & STARTED) == 0 && task.started) {
                 // The factory's thread died before it ran the subtask.
                 task.failUnstarted("the thread factory of scope '" + Names.escape(task.flock.name) + "' created thread '"
                         + Names.thread(t) + "' for subtask " + task.label() + ", and it ended with " + e
@@ -220,18 +264,24 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
                     + "'; a thread factory must return a new, unstarted thread that runs the given Runnable");
         }
         int s;
-        do {
-            s = state;
-            if ((s & STARTED) != 0 || (s & LIFECYCLE) != RUNNING) {
-                throw new IllegalStateException("subtask " + label() + " was already run; a thread runs its Runnable once");
-            }
-        } while (!STATE.compareAndSet(this, s, s | STARTED));
+        if (flock.usesFactory()) {
+            // A factory's thread may hand the Runnable to other code: it runs once, claimed by CAS.
+            do {
+                s = state;
+                if ((s & STARTED) != 0 || (s & LIFECYCLE) != RUNNING) {
+                    throw new IllegalStateException("subtask " + label() + " was already run; a thread runs its Runnable once");
+                }
+            } while (!STATE.compareAndSet(this, s, s | STARTED));
+        } else {
+            s = state;          // Weft's own thread: nothing else holds its Runnable, so it runs once
+        }
         Object value = null;
         Throwable ex = null;
         boolean ran = false;
         Object b = body;
         body = null;
-        ContextPropagator.Snapshot[] snaps = snapshots;
+        Rare rr = rare;
+        ContextPropagator.Snapshot[] snaps = rr != null ? rr.snapshots : null;
         if ((s & CANCEL_REQUESTED) == 0) {
             ran = true;
             if (snaps == null) {
@@ -245,13 +295,13 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
                     ex = t;
                 }
             } else {
-                snapshots = null;
+                rr.snapshots = null;
                 ContextChain c = ContextChain.run(this, snaps, b, runnable);   // install, body, restore
                 value = c.value();
                 ex = c.outcome();
             }
         } else if (snaps != null) {
-            snapshots = null;          // never installed: just dropped
+            rr.snapshots = null;       // never installed: just dropped
         }
         try {
             if (innermost != null) {
@@ -266,7 +316,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
             // scope reports its deadline, and this subtask ends cancelled by it.
             flock.fireOverdueDeadline();
         }
-        if (registrations != null && cancelled(state)) {
+        if (registrations() != null && cancelled(state)) {
             // The task saw its scope cancelled (isRequested() reads the scope's reason) and ended
             // before the canceller marked it: resources it left registered are still closed once,
             // by a closer thread, as the canceller would have done.
@@ -363,7 +413,8 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      * throwing {@code SocketException}).
      */
     private boolean causedByCancellation(Throwable ex) {
-        boolean closed = resourceClosed
+        Rare rr = rare;
+        boolean closed = (rr != null && rr.resourceClosed)
                 || (Thread.currentThread() == thread && thread.isInterrupted());
         Throwable t = ex;
         for (int i = 0; t != null && i < 16; i++, t = t.getCause()) {
@@ -383,8 +434,8 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     /** Marks a subtask that will never run (forked after cancellation, or onFork failed). Owner only, unpublished. */
     void cancelBeforeStart() {
         result = NEVER_RAN;
-        cancelNanos = System.nanoTime();
-        state = CANCEL_REQUESTED | CANCELLED | FINISHED;
+        state = CANCEL_REQUESTED | CANCELLED;
+        finished = true;
     }
 
     /** The thread could not be started: the subtask failed with {@code failure}. Owner only. */
@@ -393,13 +444,16 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         return complete(true, null, failure);
     }
 
-    /** The task's thread ran its last Weft-invoked user code. Task thread (or whoever completed it). */
+    /**
+     * The task's thread ran its last Weft-invoked user code. Task thread (or whoever completed it),
+     * once, just before the scope's {@code live} decrement, which publishes it.
+     */
     void markFinished() {
-        STATE.getAndBitwiseOr(this, FINISHED);
+        FINISHED.setRelease(this, true);
     }
 
     boolean isFinished() {
-        return (state & FINISHED) != 0;
+        return finished;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -411,13 +465,11 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     }
 
     /**
-     * The marking CAS: sets CANCEL_REQUESTED, and INTERRUPTING when not inside a section;
-     * {@code now} ({@link System#nanoTime()}, read once per cancelled scope) is when the
-     * cancellation reached it. Returns
+     * The marking CAS: sets CANCEL_REQUESTED, and INTERRUPTING when not inside a section. Returns
      * -1 if the task was already done or cancelled, else 1 if the caller must deliver (interrupt,
      * clear INTERRUPTING, hand off closes), 0 if a section defers delivery. Any thread.
      */
-    int mark(long now) {
+    int mark() {
         int s;
         boolean deliver;
         do {
@@ -426,7 +478,6 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
                 return -1;
             }
             deliver = (s & DEPTH_MASK) == 0;
-            cancelNanos = now;
         } while (!STATE.compareAndSet(this, s, s | CANCEL_REQUESTED | (deliver ? INTERRUPTING : 0)));
         return deliver ? 1 : 0;
     }
@@ -451,7 +502,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /** Hands the registered resources to a closer thread, if there are any. Any thread; runs no user code. */
     void handOffCloses() {
-        Set<CancelRegistration> set = registrations;
+        Set<CancelRegistration> set = registrations();
         if (set != null && !set.isEmpty()) {
             new CloseJob(this).submit();
         }
@@ -467,10 +518,19 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     }
 
 
-    /** Time since the cancellation reached this task, or null if it was not cancelled. */
+    /**
+     * Time since the cancellation reached this task, or null if it was not cancelled: since its own
+     * {@link #cancel()}, else since its scope's cancellation.
+     */
     Duration sinceCancel(long now) {
-        return (state & CANCEL_REQUESTED) != 0 ? Duration.ofNanos(Math.max(0, now - cancelNanos))
-                : flock.reason != null ? Duration.ofNanos(Math.max(0, now - flock.reason.nanos())) : null;
+        if ((state & CANCEL_REQUESTED) != 0) {
+            Rare rr = rare;
+            if (rr != null && rr.cancelNanos != 0) {
+                return Duration.ofNanos(Math.max(0, now - rr.cancelNanos));
+            }
+        }
+        Reason r = flock.reason;
+        return r != null ? Duration.ofNanos(Math.max(0, now - r.nanos())) : null;
     }
 
     /**
@@ -549,15 +609,16 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         if (depth == 1 && (s & CANCEL_REQUESTED) != 0 && flock.interrupts) {
             Thread.interrupted();      // entering while cancelled: the body runs undisturbed
         }
-        String enclosing = this.sectionName;
-        SECTION_NAME.setRelease(this, sectionName);     // read by diagnostics only: no fence needed
+        Rare rr = rare();
+        String enclosing = rr.sectionName;
+        SECTION_NAME.setRelease(rr, sectionName);       // read by diagnostics only: no fence needed
         return new CriticalSection(this, depth, sectionName, enclosing);
     }
 
     @Override
     void exitCritical(CriticalSection section) {
         section.checkInnermost(criticalDepth());
-        SECTION_NAME.setRelease(this, section.enclosingName);
+        SECTION_NAME.setRelease(rare, section.enclosingName);   // rare exists: the section's entry made it
         int s = (int) STATE.getAndAdd(this, -DEPTH_UNIT) - DEPTH_UNIT;
         int newDepth = (s & DEPTH_MASK) >>> DEPTH_SHIFT;
         afterSectionExit(newDepth);
@@ -576,7 +637,8 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     }
 
     String sectionName() {
-        return sectionName;
+        Rare rr = rare;
+        return rr == null ? null : rr.sectionName;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -584,11 +646,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     CancelRegistration registerOnCancel(AutoCloseable resource) {
         CancelRegistration r = new CancelRegistration(this, resource);
-        Set<CancelRegistration> set = registrations;
+        Rare rr = rare();
+        Set<CancelRegistration> set = rr.registrations;
         if (set == null) {
             set = ConcurrentHashMap.newKeySet();
-            if (!REGISTRATIONS.compareAndSet(this, null, set)) {
-                set = registrations;
+            if (!REGISTRATIONS.compareAndSet(rr, null, set)) {
+                set = rr.registrations;
             }
         }
         set.add(r);                           // then read state: pairs with the canceller's mark, then its hand-off
@@ -620,7 +683,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     }
 
     void unregister(CancelRegistration r) {
-        Set<CancelRegistration> set = registrations;
+        Set<CancelRegistration> set = registrations();
         if (set != null) {
             set.remove(r);
         }
@@ -628,12 +691,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /** The registrations now, in no particular order. */
     List<CancelRegistration> registrationsSnapshot() {
-        Set<CancelRegistration> set = registrations;
+        Set<CancelRegistration> set = registrations();
         return set == null ? List.of() : List.copyOf(set);
     }
 
     void markResourceClosed() {
-        resourceClosed = true;
+        rare().resourceClosed = true;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -716,17 +779,21 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     // VarHandle mechanics
     private static final VarHandle STATE;
-    private static final VarHandle SECTION_NAME;
     private static final VarHandle RESULT;
-    private static final VarHandle REGISTRATIONS;
+    private static final VarHandle RARE;
+    private static final VarHandle FINISHED;
+    private static final VarHandle SECTION_NAME;      // Rare.sectionName
+    private static final VarHandle REGISTRATIONS;     // Rare.registrations
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(Task.class, "state", int.class);
-            SECTION_NAME = l.findVarHandle(Task.class, "sectionName", String.class);
             RESULT = l.findVarHandle(Task.class, "result", Object.class);
-            REGISTRATIONS = l.findVarHandle(Task.class, "registrations", Set.class);
+            RARE = l.findVarHandle(Task.class, "rare", Rare.class);
+            FINISHED = l.findVarHandle(Task.class, "finished", boolean.class);
+            SECTION_NAME = l.findVarHandle(Rare.class, "sectionName", String.class);
+            REGISTRATIONS = l.findVarHandle(Rare.class, "registrations", Set.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

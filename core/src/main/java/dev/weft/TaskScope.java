@@ -191,9 +191,9 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
     /**
      * Forks a subtask: starts a new thread that runs {@code task}.
      *
-     * <p>The thread is a virtual thread named after the scope and the subtask's index (for example
-     * {@code ingest#3}), unless a thread factory is configured, in which case the factory creates
-     * and names it. The joiner's {@link Joiner#onFork onFork} is invoked first; if the scope is
+     * <p>The thread is a virtual thread named after the scope (for example {@code ingest}; all
+     * unnamed subtasks of a scope share that name, so a fork allocates none), unless a thread
+     * factory is configured, in which case the factory creates and names it. The joiner's {@link Joiner#onFork onFork} is invoked first; if the scope is
      * already cancelled, or {@code onFork} cancels it, no thread is started and the subtask is
      * {@link Subtask.State#CANCELLED CANCELLED}.
      *
@@ -230,7 +230,8 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
     <U extends T> Subtask<U> fork(Runnable task);
 
     /**
-     * Forks a named subtask. The name appears in the thread name, in {@link Subtask#name()},
+     * Forks a named subtask. The name appears in the thread name ({@code scope:name}, for example
+     * {@code ingest:reader}), in {@link Subtask#name()},
      * in straggler reports and in {@link Scopes#dump()}. Otherwise the same as
      * {@link #fork(Callable)}.
      *
@@ -435,7 +436,7 @@ public sealed interface TaskScope<T, R, R_X extends Throwable> extends AutoClose
         /**
          * Returns the name given to {@link TaskScope#fork(String, Callable)}, or {@code "#n"} for an
          * unnamed subtask, where n is its fork index in its scope, counting from 1 and including
-         * named subtasks (the index that thread names and reports show).
+         * named subtasks (the index that straggler reports and dumps show).
          *
          * @return the subtask's name
          */

@@ -123,13 +123,13 @@ class DumpTest {
                     .contains(", grace 5 s, 3 running");
             assertThat(lineWith(dump, "task #1 'sleeper'"))
                     .startsWith("  task #1 'sleeper' RUNNING, age ")
-                    .endsWith(", in Thread.sleep, thread 'dump-text#1:sleeper' TIMED_WAITING");
+                    .endsWith(", in Thread.sleep, thread 'dump-text:sleeper' TIMED_WAITING");
             assertThat(lineWith(dump, "task #2 'writer'"))
                     .startsWith("  task #2 'writer' RUNNING, age ")
-                    .contains(", in critical section 'checkpoint', thread 'dump-text#2:writer' WAITING");
+                    .contains(", in critical section 'checkpoint', thread 'dump-text:writer' WAITING");
             assertThat(lineWith(dump, "task #3 'parent'")).startsWith("  task #3 'parent' RUNNING");
             assertThat(lineWith(dump, "scope 'dump-text-nested'"))
-                    .startsWith("    scope 'dump-text-nested' open, owner 'dump-text#3:parent' WAITING");
+                    .startsWith("    scope 'dump-text-nested' open, owner 'dump-text:parent' WAITING");
             assertThat(lineWith(dump, "task #1 'leaf'")).startsWith("      task #1 'leaf' RUNNING");
             assertThat(dump).contains("\n      at java.base/java.lang.Thread.sleep(");     // the sleeper's frames
             // the nested scope is listed under the task that opened it, after that task's frames
@@ -257,7 +257,7 @@ class DumpTest {
             assertThat(sleeper.get("state").asText()).isEqualTo("RUNNING");
             assertThat(sleeper.get("cancelRequested").asBoolean()).isFalse();
             assertThat(sleeper.get("criticalSection").isNull()).isTrue();
-            assertThat(sleeper.at("/thread/name").asText()).isEqualTo("dump-json#1:sleeper");
+            assertThat(sleeper.at("/thread/name").asText()).isEqualTo("dump-json:sleeper");
             assertThat(sleeper.at("/thread/virtual").asBoolean()).isTrue();
             assertThat(sleeper.at("/thread/state").asText()).isEqualTo("TIMED_WAITING");
             assertThat(sleeper.get("location").asText()).isEqualTo("Thread.sleep");
@@ -276,7 +276,7 @@ class DumpTest {
             assertThat(nested.get("depth").asInt()).isEqualTo(1);
             assertThat(nested.get("root").asBoolean()).isFalse();
             assertThat(nested.get("graceMillis").isNull()).isTrue();          // unbounded
-            assertThat(nested.at("/owner/name").asText()).isEqualTo("dump-json#3:parent");
+            assertThat(nested.at("/owner/name").asText()).isEqualTo("dump-json:parent");
             assertThat(nested.at("/tasks/0/name").asText()).isEqualTo("leaf");
 
             tree.scope.cancel(new IOException("disk \"full\""));
@@ -317,7 +317,7 @@ class DumpTest {
             JsonNode doc = JSON.readTree(json.getBytes(StandardCharsets.UTF_8));
             JsonNode root = scopeNamed(doc.get("scopes"), hostile);
             assertThat(root.at("/tasks/0/name").asText()).isEqualTo(hostile);
-            assertThat(root.at("/tasks/0/thread/name").asText()).isEqualTo(hostile + "#1:" + hostile);
+            assertThat(root.at("/tasks/0/thread/name").asText()).isEqualTo(hostile + ":" + hostile);
             scope.cancel();
             assertThatThrownBy(scope::join).isInstanceOf(CancelledException.class);
         }
@@ -395,13 +395,13 @@ class DumpTest {
                     .startsWith("TaskScope['ts' open, 3 running, owner '" + owner + "', age ")
                     .containsPattern(", deadline \\S+Z \\(\\d+ s left\\)")
                     .endsWith(", grace 5 s]");
-            assertThat(tree.writer.toString()).isEqualTo("Subtask[ts#2 'writer' RUNNING, in critical section 'checkpoint', thread 'ts#2:writer']");
+            assertThat(tree.writer.toString()).isEqualTo("Subtask[ts#2 'writer' RUNNING, in critical section 'checkpoint', thread 'ts:writer']");
 
             tree.scope.cancel(new IOException("disk full"));
             TestSupport.awaitTerminated(TestSupport.threadOf(tree.sleeper), BLOCKED);
             assertThat(tree.scope.toString()).contains(" open, ").endsWith("; cancelled: was cancelled: java.io.IOException: disk full]");
             assertThat(tree.writer.toString()).isEqualTo(
-                    "Subtask[ts#2 'writer' RUNNING, cancel requested, in critical section 'checkpoint', thread 'ts#2:writer']");
+                    "Subtask[ts#2 'writer' RUNNING, cancel requested, in critical section 'checkpoint', thread 'ts:writer']");
             assertThat(tree.sleeper.toString()).isEqualTo("Subtask[ts#1 'sleeper' CANCELLED]");
         }
     }

@@ -156,7 +156,7 @@ class JfrEventsTest {
         assertThat(e.getDuration("grace")).isEqualTo(Duration.ofMillis(50));
         assertThat(e.getInt("stragglers")).isEqualTo(1);
         assertThat(e.getString("details")).startsWith("scope 'jfr-grace' task #1 'stubborn' stuck ")
-                .contains("(not in a critical section)", "[thread 'jfr-grace#1:stubborn' ");
+                .contains("(not in a critical section)", "[thread 'jfr-grace:stubborn' ");
         assertThat(e.getStackTrace().getFrames()).extracting(f -> f.getMethod().getName()).contains("close");
     }
 

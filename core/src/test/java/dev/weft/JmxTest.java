@@ -153,7 +153,7 @@ class JmxTest {
                 assertThat(remote.isRegistered(name())).isTrue();
                 String dump = (String) remote.invoke(name(), "dump", null, null);
                 assertThat(dump).contains("(pid " + child.process.pid() + ")", "scope 'jmx-probe' open, owner 'main' WAITING",
-                        "task #1 'parked' RUNNING", "thread 'jmx-probe#1:parked'");
+                        "task #1 'parked' RUNNING", "thread 'jmx-probe:parked'");
                 JsonNode json = DumpTest.JSON.readTree((String) remote.invoke(name(), "dumpJson", null, null));
                 assertThat(json.get("pid").asLong()).isEqualTo(child.process.pid());
                 assertThat(json.at("/scopes/0/name").asText()).isEqualTo("jmx-probe");

@@ -134,12 +134,12 @@ class ThreadFactoryTest {
 
     @Test
     @Timeout(10)
-    void fork_defaultThreads_namedScopeHashIndexAndScopeHashIndexColonName() throws Exception {
+    void fork_defaultThreads_namedAfterScopeAndScopeColonName() throws Exception {
         try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow(), c -> c.withName("ingest"))) {
             scope.fork(() -> Thread.currentThread().getName());
             scope.fork("writer", () -> Thread.currentThread().getName());
             scope.fork(() -> Thread.currentThread().getName());
-            assertThat(scope.join()).containsExactly("ingest#1", "ingest#2:writer", "ingest#3");
+            assertThat(scope.join()).containsExactly("ingest", "ingest:writer", "ingest");
         }
     }
 
@@ -150,8 +150,20 @@ class ThreadFactoryTest {
             scope.fork(() -> Thread.currentThread().getName());
             scope.fork("reader", () -> Thread.currentThread().getName());
             assertThat(scope.join()).satisfiesExactly(
-                    n -> assertThat(n).matches("scope-\\d+#1"),
-                    n -> assertThat(n).matches("scope-\\d+#2:reader"));
+                    n -> assertThat(n).matches("scope-\\d+"),
+                    n -> assertThat(n).matches("scope-\\d+:reader"));
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void fork_unnamedSubtasks_shareTheScopeNameString() throws Exception {
+        // An unnamed fork allocates no thread name: its thread's name is the scope's name string itself.
+        String scopeName = new String("shared-name");
+        try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow(), c -> c.withName(scopeName))) {
+            scope.fork(() -> Thread.currentThread().getName());
+            scope.fork(() -> Thread.currentThread().getName());
+            assertThat(scope.join()).allSatisfy(n -> assertThat(n).isSameAs(scopeName));
         }
     }
 }

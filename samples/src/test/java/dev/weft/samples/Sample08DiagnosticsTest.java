@@ -29,9 +29,9 @@ class Sample08DiagnosticsTest {
 
         // the live dump
         assertThat(lines).anyMatch(l -> l.startsWith("scope 'ingest' open, owner '") && l.contains(", grace 500 ms, 3 running"));
-        assertThat(lines).anyMatch(l -> l.startsWith("  task #1 'reader' RUNNING, ") && l.contains("thread 'ingest#1:reader' WAITING"));
+        assertThat(lines).anyMatch(l -> l.startsWith("  task #1 'reader' RUNNING, ") && l.contains("thread 'ingest:reader' WAITING"));
         assertThat(lines).anyMatch(l -> l.startsWith("  task #2 'writer' RUNNING, ") && l.contains("in critical section 'checkpoint'"));
-        assertThat(lines).anyMatch(l -> l.startsWith("    scope 'index' open, owner 'ingest#3:indexer' "));
+        assertThat(lines).anyMatch(l -> l.startsWith("    scope 'index' open, owner 'ingest:indexer' "));
         assertThat(lines).anyMatch(l -> l.startsWith("      task #1 'shard-1' RUNNING, "));
         assertThat(lines).contains("  \"format\": \"dev.weft.dump/2\",");
         // the shutdown
