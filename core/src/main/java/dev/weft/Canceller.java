@@ -99,9 +99,12 @@ final class Canceller {
 
     /** Marks, interrupts and hands off every unfinished subtask of {@code f}; pushes the scopes they opened. */
     private static void cancelTasks(Flock f, Reason r, ArrayDeque<Item> work) {
+        if (f.liveCount() == 0) {
+            return;     // after the CAS on reason: the canceller's half of the fork/cancel race (see Flock)
+        }
         Task[] a = f.tasks();
         for (int i = 0; i < a.length; i++) {
-            Task t = Flock.taskAt(a, i);         // volatile: the canceller's half of the fork/cancel Dekker
+            Task t = Flock.taskAt(a, i);
             if (t == null) {
                 break;
             }

@@ -36,9 +36,21 @@ import java.util.concurrent.locks.LockSupport;
  * Forked subtasks are appended to {@link #tasks}, an array only the owner writes (forks come from
  * the owner only). When it is full the owner copies the unfinished subtasks into a new array, so a
  * long-lived scope does not keep finished subtasks. Cancellers read the array without locks. A
- * fork racing with a cancel is resolved Dekker-style: the owner publishes the subtask (volatile
- * array store), then reads {@link #reason}; the canceller sets {@link #reason} (CAS), then reads the
- * array (volatile loads). At least one of them sees the other and cancels the subtask.
+ * fork racing with a cancel is resolved Dekker-style, with one full fence on each side:
+ * <pre>
+ * owner (fork)                                 canceller
+ * store the subtask in its slot (release)      CAS reason: null -> r        (volatile)
+ * live += 1                      (volatile)    read live                    (volatile)
+ * read reason                    (volatile)    read the array and its slots (acquire)
+ * </pre>
+ * The volatile accesses are totally ordered. If the owner's read of {@code reason} comes first, it
+ * sees null and the canceller's read of {@code live} comes after the owner's increment, which
+ * therefore synchronizes with it: the canceller sees the subtask in its slot and cancels it. If the
+ * CAS comes first, the owner sees the reason and cancels the subtask itself. If the canceller
+ * reads {@code live == 0}, every subtask whose increment came before that read has finished, and
+ * every later fork sees the reason, so the canceller may skip the array. Either way a subtask is
+ * cancelled or finished. (The slot store needs no fence of its own: the increment that follows it
+ * is the owner's fence.)
  *
  * <h2>What is live</h2>
  * {@link #live} counts what {@code close()} must wait for: subtasks forked and not yet
@@ -295,12 +307,12 @@ final class Flock {
             task.cancelBeforeStart();
             return task;
         }
-        LIVE.getAndAdd(this, 1);
         append(task);
-        if (reason != null) {             // the Dekker re-check: see the class comment
+        LIVE.getAndAdd(this, 1);          // the owner's fence for the fork/cancel race: see the class comment
+        if (reason != null) {
             Canceller.cancelSubtask(task);
         }
-        task.started = true;
+        task.started = true;              // Thread.start() publishes it
         try {
             thread.start();
         } catch (Throwable e) {
@@ -371,7 +383,7 @@ final class Flock {
             a = b;
             n = j;
         }
-        TASKS.setVolatile(a, n, task);
+        TASKS.setRelease(a, n, task);     // the fence is the live increment that follows (class comment)
         used = n + 1;
     }
 
@@ -405,7 +417,7 @@ final class Flock {
                         + "' threw in onComplete for subtask " + task.label());
                 cancelScope = true;
             }
-            if (cancelScope) {
+            if (cancelScope && reason == null) {      // already cancelled: no Reason to make
                 cancel(Reason.joiner(name));
             }
         } catch (Throwable e) {

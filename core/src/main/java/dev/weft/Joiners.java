@@ -62,13 +62,17 @@ final class Joiners {
             return false;
         }
 
+        /**
+         * Records the first subtask that did not succeed and returns true for it alone, as the
+         * JDK's fail-fast joiners do: the later ones (the siblings that cancellation ends, 100 000
+         * of them in a large scope) read the field and return false, with no CAS on a shared line.
+         */
         @Override
         public boolean onComplete(Subtask<T> subtask) {
             if (completed(subtask).state() == Subtask.State.SUCCESS) {
                 return false;
             }
-            FIRST_FAILED.compareAndSet(this, null, subtask);
-            return true;
+            return firstFailed == null && FIRST_FAILED.compareAndSet(this, null, subtask);
         }
 
         final void throwIfFailed() throws ExecutionException {
@@ -146,9 +150,11 @@ final class Joiners {
         @Override
         public boolean onComplete(Subtask<T> subtask) {
             if (completed(subtask).state() == Subtask.State.SUCCESS) {
-                return SUCCESS.compareAndSet(this, null, subtask);
+                return success == null && SUCCESS.compareAndSet(this, null, subtask);
             }
-            FIRST_FAILED.compareAndSet(this, null, subtask);
+            if (firstFailed == null) {
+                FIRST_FAILED.compareAndSet(this, null, subtask);
+            }
             return false;
         }
 

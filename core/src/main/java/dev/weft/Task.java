@@ -129,11 +129,11 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     private volatile Rare rare;
 
     /**
-     * Whether the scope started the thread. Written by the owner just before {@code Thread.start()};
-     * read by the task thread, which must not run a body its scope never registered (a thread factory
-     * that starts the thread itself).
+     * Whether the scope started the thread. Written by the owner just before {@code Thread.start()},
+     * which publishes it; read by the task thread, which must not run a body its scope never
+     * registered (a thread factory that starts the thread itself, before the scope could).
      */
-    volatile boolean started;
+    boolean started;
 
     /**
      * Whether the task's thread ran its last Weft-invoked user code (see the class comment). Set

@@ -43,7 +43,7 @@ public class CompletionRace {
     public void subtask() {
         task.thread = Thread.currentThread();
         rendezvous.arriveAndAwait();
-        task.runner.run();
+        new Task.Body(task).run();          // what the thread Flock.fork makes runs
         rendezvous.awaitCanceller();
         Thread.interrupted();                             // clears the status for the next state
     }

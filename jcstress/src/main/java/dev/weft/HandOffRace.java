@@ -58,7 +58,7 @@ public class HandOffRace {
         task.thread = Thread.currentThread();
         RaceSupport.asSubtaskThread(task);
         rendezvous.arriveAndAwait();
-        task.runner.run();
+        new Task.Body(task).run();          // what the thread Flock.fork makes runs
         rendezvous.awaitCanceller();
         Thread.interrupted();                             // clears the status for the next state
         RaceSupport.leaveSubtaskThread();

@@ -35,7 +35,6 @@ final class RaceSupport {
         Joiner<Object, Object, ?> j = (Joiner<Object, Object, ?>) (Joiner<?, ?, ?>) joiner;
         Flock flock = new Flock(j, Config.DEFAULT, Context.current(), null);
         Task task = new Task(flock, 1, null, body, false);
-        task.runner = new Task.Body(task);     // as Flock.fork makes it for the thread
         task.started = true;                   // as Flock.fork sets it just before Thread.start()
         return task;
     }
@@ -45,7 +44,7 @@ final class RaceSupport {
      * thread does: through its uncaught-exception-handler slot ({@link Context#current()}).
      */
     static void asSubtaskThread(Task task) {
-        Thread.currentThread().setUncaughtExceptionHandler(task.runner);
+        Thread.currentThread().setUncaughtExceptionHandler(new Task.Body(task));
     }
 
     /** Undoes {@link #asSubtaskThread}: the jcstress thread is reused by the next state. */
