@@ -16,7 +16,7 @@
 #     (3 warm-up + 10 measured cancellations);
 #   - CancelLatency.parkMillion, N = 1 000 000: the same peers (1 warm-up + 3 measured; 4 GiB heap);
 #   - ForkJoin, N = 10 000: WEFT, JDK_STS (3 x 1 s warm-up, 5 x 1 s);
-#   - CheckCost: weftIsRequested, volatileRead (2 x 1 s warm-up, 5 x 1 s);
+#   - CheckCost: weftIsRequested, volatileRead, handlerSlot (2 x 1 s warm-up, 5 x 1 s);
 #   - CriticalSection.enterExit (2 x 1 s warm-up, 5 x 1 s);
 #   - MemoryFootprint, N = 100 000, checked = false and true: WEFT, JDK_STS, RAW, KOTLIN (1 + 2);
 #   - ContextForkJoin, N = 10 000, if benchmarks.jar has it: NO_CONTEXT, THREAD_LOCALS_3 (3 x 1 s warm-up, 5 x 1 s).
@@ -100,7 +100,7 @@ for ((r = 0; r < rounds; r++)); do
   for peer in $(rotate "$r" WEFT JDK_STS); do
     fork "forkjoin-$peer" '\.ForkJoinBenchmark\.' -p n=10000 -p peer=$peer "${avgt[@]}"
   done
-  for method in $(rotate "$r" weftIsRequested volatileRead); do
+  for method in $(rotate "$r" weftIsRequested volatileRead handlerSlot); do
     fork "check-$method" "CheckCostBenchmark\\.$method\$" "${avgt_check[@]}"
   done
   fork "critical-enterExit" 'CriticalSectionBenchmark\.enterExit$' "${avgt_check[@]}"

@@ -71,6 +71,17 @@ public class CheckCostBenchmark {
         return Thread.currentThread().isInterrupted();
     }
 
+    /**
+     * Where {@code isRequested()}'s time goes: the first step of its lookup alone, the current
+     * thread's uncaught-exception-handler slot, through the only public accessor,
+     * {@code Thread.getUncaughtExceptionHandler()}, which first checks that the thread has not
+     * terminated (it reads and decodes the thread's status). Not a target row.
+     */
+    @Benchmark
+    public Thread.UncaughtExceptionHandler handlerSlot() {
+        return Thread.currentThread().getUncaughtExceptionHandler();
+    }
+
     /** Weft outside any task (a plain JMH thread): the interrupt-status fallback. */
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = "-Djmh.executor=PLATFORM")  // JMH merges @Fork attributes: override the class-level executor
