@@ -273,7 +273,13 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
                 }
             } while (!STATE.compareAndSet(this, s, s | STARTED));
         } else {
-            s = state;          // Weft's own thread: nothing else holds its Runnable, so it runs once
+            // Weft's own thread: only this thread gets past the check above (the Body is reachable
+            // as its uncaught-exception handler, so code in the body may call run() again), and
+            // this thread cleared body when it first ran: a plain read tells the two apart.
+            if (body == null) {
+                throw new IllegalStateException("subtask " + label() + " is already running on this thread; a thread runs its Runnable once");
+            }
+            s = state;
         }
         Object value = null;
         Throwable ex = null;

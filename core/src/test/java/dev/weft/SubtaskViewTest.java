@@ -70,6 +70,33 @@ class SubtaskViewTest {
 
     @Test
     @Timeout(60)
+    void threadsRunnable_runAgainFromTheSubtasksOwnThread_illegalStateAndChangesNothing() throws Exception {
+        // The thread's Runnable is reachable from inside the body, as its uncaught-exception handler.
+        var bodyRuns = new AtomicInteger();
+        var reentry = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+        try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow())) {
+            Subtask<String> subtask = scope.fork("reenter", () -> {
+                bodyRuns.incrementAndGet();
+                if (Thread.currentThread().getUncaughtExceptionHandler() instanceof Runnable runnable) {
+                    try {
+                        runnable.run();
+                    } catch (Throwable t) {
+                        reentry.set(t);
+                    }
+                }
+                return "first run";
+            });
+            assertThat(scope.join()).containsExactly("first run");
+            assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
+        }
+        assertThat(bodyRuns.get()).as("the body ran once").isEqualTo(1);
+        assertThat(reentry.get()).as("the handler is Weft's Runnable, and running it again is refused")
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("subtask #1 'reenter'").hasMessageContaining("already running on this thread");
+    }
+
+    @Test
+    @Timeout(60)
     void nameWithLineBreaks_oneLinePerStragglerAndDumpForgesNoLine() throws Exception {
         String lf = "lf\nFORGED scope 'x' task #9 'evil' stuck 1 s in Evil.run (not in a critical section)";
         String cr = "cr\rFORGED line";
