@@ -18,7 +18,7 @@
 #   - ForkJoin, N = 10 000: WEFT, JDK_STS (3 x 1 s warm-up, 5 x 1 s);
 #   - CheckCost: weftIsRequested, volatileRead, handlerSlot (2 x 1 s warm-up, 5 x 1 s);
 #   - CriticalSection.enterExit (2 x 1 s warm-up, 5 x 1 s);
-#   - MemoryFootprint, N = 100 000, checked = false and true: WEFT, JDK_STS, RAW, KOTLIN (1 + 2);
+#   - MemoryFootprint, N = 100 000, checked = false and true: WEFT, JDK_STS, RAW, KOTLIN (3 + 2);
 #   - ContextForkJoin, N = 10 000, if benchmarks.jar has it: NO_CONTEXT, THREAD_LOCALS_3 (3 x 1 s warm-up, 5 x 1 s).
 # The gRPC target is measured by the harness in grpc/ (see grpc/README.md).
 # Needs jmh/target/benchmarks.jar and JDK 25 (the JDK_STS peer). Writes
@@ -61,7 +61,7 @@ n=0
 if [ "$smoke" = 1 ]; then
   ss=(-wi 0 -i 1); million_ss=(-wi 0 -i 1); avgt=(-wi 0 -i 1 -w 100ms -r 100ms); avgt_check=("${avgt[@]}"); mem=(-wi 0 -i 1)
 else
-  ss=(-wi 3 -i 10); million_ss=(-wi 1 -i 3); avgt=(-wi 3 -w 1s -i 5 -r 1s); avgt_check=(-wi 2 -w 1s -i 5 -r 1s); mem=(-wi 1 -i 2)
+  ss=(-wi 3 -i 10); million_ss=(-wi 1 -i 3); avgt=(-wi 3 -w 1s -i 5 -r 1s); avgt_check=(-wi 2 -w 1s -i 5 -r 1s); mem=(-wi 3 -i 2)
 fi
 
 fork() {  # fork <label> <JMH arguments...>: one JMH run (one fork), its JSON kept for the table

@@ -24,20 +24,12 @@ final class Canceller {
     private Canceller() {
     }
 
-    /** What an item of the work list does. */
-    private enum Step {
-        /** Mark, interrupt and hand off the subtasks of a scope already marked cancelled. */
-        CANCEL_SUBTASKS,
-        /** Pass through an abandoned (leaked) scope to the scope its owner opened after it. */
-        PASS_THROUGH,
-        /** Interrupt a subtask whose own scope had to be cancelled first (its INTERRUPTING bit waits). */
-        DELIVER,
-        /** Wake the owner of a scope, if it waits in join or close: once its subtasks were reached. */
-        WAKE_OWNER
-    }
-
-    /** One item of the work list: a step, on a scope (with the reason it was cancelled for) or a subtask. */
-    private record Item(Step step, Flock scope, Reason reason, Task task) {
+    /**
+     * One item of the work list: the subtasks of a scope to cancel (already marked when
+     * {@code marked}), or, when {@code owner} is set, the interrupt held back for a subtask whose
+     * own scope had to be cancelled first.
+     */
+    private record Item(Flock scope, Reason reason, boolean marked, Task owner) {
     }
 
     /**
@@ -46,13 +38,14 @@ final class Canceller {
      */
     static boolean cancel(Flock root, Reason reason) {
         if (root.abandoned) {
-            run(new ArrayDeque<>(List.of(new Item(Step.PASS_THROUGH, root, reason, null))));
+            run(new ArrayDeque<>(List.of(new Item(root, reason, false, null))));
             return false;
         }
         if (!root.markCancelled(reason)) {
             return false;
         }
-        run(new ArrayDeque<>(List.of(new Item(Step.CANCEL_SUBTASKS, root, reason, null))));
+        root.wakeOwner();
+        run(new ArrayDeque<>(List.of(new Item(root, reason, true, null))));
         return true;
     }
 
@@ -75,33 +68,30 @@ final class Canceller {
     /**
      * The loop, leaves first: a stack of work items, so that the subtasks of a nested scope are
      * interrupted before the subtask that owns that scope (whose interrupt waits in an item below
-     * them), the deepest work, which is what a cancellation waits for, starts first, and a scope's
-     * owner is woken last (an item pushed before its subtasks are reached): woken earlier, it would
-     * only find its subtasks still running and park again, on a carrier they need.
+     * them), and the deepest work, which is what a cancellation waits for, starts first.
      */
     private static void run(ArrayDeque<Item> work) {
         Item it;
         while ((it = work.pollFirst()) != null) {
+            if (it.owner != null) {
+                it.owner.deliver();
+                continue;
+            }
             Flock f = it.scope;
-            switch (it.step) {
-                case DELIVER -> it.task.deliver();
-                case WAKE_OWNER -> f.wakeOwner();     // a join() waiting for the scope sees it cancelled
-                case CANCEL_SUBTASKS -> {
-                    work.push(new Item(Step.WAKE_OWNER, f, null, null));
-                    cancelTasks(f, it.reason, work);
-                    Flock in = f.inner;
-                    // A leak does not cascade into the scope its owner opened after it: that one is alive.
-                    if (in != null && in.openedAtDepth <= f.openedAtDepth && it.reason.kind() != Reason.Kind.LEAK) {
-                        markAndPush(work, in, Reason.enclosing(f.name, it.reason));
-                    }
+            Reason r = it.reason;
+            if (it.marked) {
+                cancelTasks(f, r, work);
+                Flock in = f.inner;
+                // A leak does not cascade into the scope its owner opened after it: that one is alive.
+                if (in != null && in.openedAtDepth <= f.openedAtDepth && r.kind() != Reason.Kind.LEAK) {
+                    markAndPush(work, in, Reason.enclosing(f.name, r));
                 }
-                case PASS_THROUGH -> {
-                    // Cancelled when it leaked, without cascading into the scope its owner opened
-                    // after it; a cancellation from above passes through to that one.
-                    Flock in = f.inner;
-                    if (in != null) {
-                        markAndPush(work, in, it.reason);
-                    }
+            } else if (f.abandoned) {
+                // Cancelled when it leaked, without cascading into the scope its owner opened after
+                // it; a cancellation from above passes through to that one.
+                Flock in = f.inner;
+                if (in != null) {
+                    markAndPush(work, in, r);
                 }
             }
         }
@@ -137,7 +127,7 @@ final class Canceller {
         Flock owned = t.outermost;
         if (owned != null && owned.openedAtDepth == 0) {
             if (m > 0) {
-                work.push(new Item(Step.DELIVER, null, null, t));
+                work.push(new Item(null, null, false, t));
             }
             markAndPush(work, owned, Reason.fromTask(t, r));
         } else if (m > 0) {
@@ -147,10 +137,13 @@ final class Canceller {
 
     /** Marks {@code f} cancelled and pushes it for its subtasks; pushes an abandoned one to pass through. */
     private static void markAndPush(ArrayDeque<Item> work, Flock f, Reason r) {
-        if (f.abandoned) {
-            work.push(new Item(Step.PASS_THROUGH, f, r, null));
-        } else if (f.markCancelled(r)) {
-            work.push(new Item(Step.CANCEL_SUBTASKS, f, r, null));
+        boolean abandoned = f.abandoned;
+        boolean marked = !abandoned && f.markCancelled(r);
+        if (marked) {
+            f.wakeOwner();          // a join() waiting for the scope sees it cancelled
+        }
+        if (marked || abandoned) {
+            work.push(new Item(f, r, marked, null));
         }
         // else: cancelled already, by someone who cascades it
     }
