@@ -38,7 +38,7 @@ else
   part forkjoin '\.ForkJoinBenchmark\.' -p n=10,10000 "${quick_avgt[@]}"
   part context  '\.ContextForkJoinBenchmark\.' -p n=10000 "${quick_avgt[@]}"
   part checks   'CheckCostBenchmark|CriticalSectionBenchmark' "${quick_avgt[@]}"
-  part memory   'MemoryFootprintBenchmark' -f 3 -wi 1 -i 2      # 3 JVMs: stack chunk sizes vary per JVM
+  part memory   'MemoryFootprintBenchmark' -f 3 -wi 3 -i 2      # 3 JVMs: stack chunk sizes vary per JVM
 fi
 
 "$here/run.sh" --class dev.weft.jmh.Compare -o "$results/$stamp.txt" "${files[@]}"
