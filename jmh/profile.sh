@@ -28,7 +28,9 @@ case "$(uname -m)" in
 esac
 lib="$here/target/async-profiler/$version/$arch/libasyncProfiler.so"
 if [ ! -f "$lib" ]; then
-  repo="$(mvn -B -q help:evaluate -Dexpression=settings.localRepository -DforceStdout 2>/dev/null || echo "$HOME/.m2/repository")"
+  repo="$(mvn -B -q -Dstyle.color=never help:evaluate -Dexpression=settings.localRepository -DforceStdout 2>/dev/null \
+    | sed 's/\x1b\[[0-9;]*m//g' || true)"
+  [ -d "$repo" ] || repo="$HOME/.m2/repository"
   jar="$repo/tools/profiler/async-profiler/$version/async-profiler-$version.jar"
   if [ ! -f "$jar" ]; then
     mvn -B -q dependency:get -Dartifact="tools.profiler:async-profiler:$version" -Dtransitive=false >&2 || {
