@@ -51,8 +51,8 @@ final class Canceller {
 
     /** Cancels one subtask and what it opened ({@link TaskScope.Subtask#cancel()}). */
     static boolean cancelSubtask(Task t) {
-        if (t.isDone() || t.isCancelRequested()) {
-            return false;
+        if (!t.isMarkable()) {
+            return false;           // no rare state to create for a task this call cannot mark
         }
         t.rare().cancelNanos = System.nanoTime();     // before the marking CAS, which publishes it
         int m = t.mark();

@@ -480,7 +480,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         boolean deliver;
         do {
             s = state;
-            if ((s & LIFECYCLE) != RUNNING || (s & CANCEL_REQUESTED) != 0) {
+            if (!markable(s)) {
                 return -1;
             }
             deliver = (s & DEPTH_MASK) == 0;
@@ -517,6 +517,15 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     @Override
     Reason cancellationReasonForScopes() {
         return (state & CANCEL_REQUESTED) != 0 ? Reason.fromTask(this, flock.reason) : null;
+    }
+
+    /** Whether a cancel could still mark this task ({@link #mark}): running and not yet cancelled. */
+    boolean isMarkable() {
+        return markable(state);
+    }
+
+    private static boolean markable(int s) {
+        return (s & LIFECYCLE) == RUNNING && (s & CANCEL_REQUESTED) == 0;
     }
 
     boolean isCancelRequested() {
