@@ -99,7 +99,8 @@ public final class Cancellation {
      * @return whether cancellation was requested
      */
     public static boolean isRequested() {
-        return Context.current().cancellationRequested();
+        Task.Body b = Task.Body.of(Thread.currentThread());
+        return b != null ? b.requested() : Context.current().cancellationRequested();
     }
 
     /**

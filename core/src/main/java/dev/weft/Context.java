@@ -48,7 +48,8 @@ abstract sealed class Context permits Task, ThreadContext {
      */
     static Context current() {
         Thread t = Thread.currentThread();
-        if (t.getUncaughtExceptionHandler() instanceof Task.Body b && b.task.thread == t) {
+        Task.Body b = Task.Body.of(t);
+        if (b != null) {
             return b.task;          // a subtask: a field read, no thread-local lookup and no thread-local map
         }
         Context c = CURRENT.get();

@@ -29,7 +29,6 @@ final class ContextChain implements Callable<Object> {
     private final Task task;
     private final ContextPropagator.Snapshot[] snapshots;
     private final Object body;
-    private final boolean runnable;
 
     /** The level whose snapshot is running now: its {@code call} enters {@code current + 1}. */
     private int current = -1;
@@ -45,11 +44,11 @@ final class ContextChain implements Callable<Object> {
     /** Failures to restore, innermost first; null while there is none. */
     private List<Throwable> restoreFailures;
 
-    private ContextChain(Task task, ContextPropagator.Snapshot[] snapshots, Object body, boolean runnable) {
+    /** The chain of {@code snapshots} around {@code body}, a Callable or else a Runnable, for {@code task}. */
+    ContextChain(Task task, ContextPropagator.Snapshot[] snapshots, Object body) {
         this.task = task;
         this.snapshots = snapshots;
         this.body = body;
-        this.runnable = runnable;
     }
 
     /**
@@ -80,13 +79,11 @@ final class ContextChain implements Callable<Object> {
     }
 
     /**
-     * Runs {@code body} (a Callable, or a Runnable when {@code runnable}) inside the snapshots, on
+     * Runs the body (a Callable, or else a Runnable) inside the snapshots, on
      * the subtask's thread; the outcome is then {@link #value()} and {@link #outcome()}.
      */
-    static ContextChain run(Task task, ContextPropagator.Snapshot[] snapshots, Object body, boolean runnable) {
-        ContextChain c = new ContextChain(task, snapshots, body, runnable);
-        c.enter(0);
-        return c;
+    void run() {
+        enter(0);
     }
 
     /** What the body returned (null if it threw or did not run). */
@@ -99,11 +96,7 @@ final class ContextChain implements Callable<Object> {
         reached = i;
         if (i == snapshots.length) {
             try {
-                if (runnable) {
-                    ((Runnable) body).run();
-                } else {
-                    value = ((Callable<?>) body).call();
-                }
+                value = Task.invoke(body);
             } catch (Throwable t) {
                 bodyFailure = t;
             }

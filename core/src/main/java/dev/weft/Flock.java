@@ -312,7 +312,7 @@ final class Flock {
         if (reason != null) {
             Canceller.cancelSubtask(task);
         }
-        task.started = true;              // Thread.start() publishes it
+        task.launch();                    // a factory's thread runs its subtask only from here on
         try {
             thread.start();
         } catch (Throwable e) {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 
 /**
  * A subtask: its state machine and the {@link TaskScope.Subtask} view users hold. The thread runs a
@@ -29,6 +30,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * bit  3    INTERRUPTING          a canceller is between its marking CAS and the end of interrupt()
  * bit  4    STARTED               a thread factory's thread entered the body (set once, by that
  *                                 thread; Weft's own threads, which cannot run twice, skip it)
+ * bit  5    LAUNCHED              the scope started the thread (Weft's own threads: from the
+ *                                 constructor on, since only the scope can start them)
+ * bit  6    FINISHED              the thread ran its last Weft-invoked user code (see below)
  * bits 8-23  critical-section depth
  * bits 24-30 closers: onCancel closes of this task's resources in progress
  * </pre>
@@ -39,6 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * ... | INTERRUPTING  -> ... (INTERRUPTING cleared)                 that canceller, after interrupt() returned
  *                                                                   (for a subtask that opened a scope: after
  *                                                                   that scope's subtasks were cancelled)
+ * ...                 -> ... | LAUNCHED                             owner, just before it starts a factory's thread
  * ...                 -> ... | STARTED                              factory's task thread, on entering run, once
  * depth d             -> depth d + 1                                task thread enters a section; only while
  *                                                                   INTERRUPTING is clear and no close is in
@@ -50,11 +55,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * depth d             -> depth d - 1                                task thread leaves a section
  * RUNNING (+ any)     -> SUCCESS | FAILED | CANCELLED               task thread, once, on completion (or the
  *                                                                   owner for a task that never started)
+ * terminal            -> terminal | FINISHED                        task thread (or whoever completed it), once,
+ *                                                                   after the joiner's onComplete returned
  * </pre>
- * Whether the task is <em>finished</em> (its thread ran its last Weft-invoked user code, the
- * joiner's {@code onComplete}, so it is no longer a straggler) is a separate flag, {@link #finished},
- * set once by a release store after the lifecycle is terminal: nothing races with it, and the
- * scope's {@code live} decrement that follows publishes it, so it costs no atomic instruction.
+ * A task is <em>finished</em> when its thread ran its last Weft-invoked user code, the joiner's
+ * {@code onComplete}, so that it is no longer a straggler; the scope's {@code live} decrement
+ * follows. The flags live in the state word, not in fields of their own, so that the object every
+ * fork allocates stays at 56 bytes (see docs/design-notes.md).
  * Why it is race-free:
  * <ul>
  *   <li><b>No interrupt inside a section.</b> Weft interrupts a task only between setting
@@ -89,13 +96,18 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     static final int CANCEL_REQUESTED = 1 << 2;
     static final int INTERRUPTING = 1 << 3;
     static final int STARTED = 1 << 4;
+    static final int LAUNCHED = 1 << 5;
+    static final int FINISHED = 1 << 6;
     static final int DEPTH_SHIFT = 8;
     static final int DEPTH_UNIT = 1 << DEPTH_SHIFT;
     static final int DEPTH_MASK = 0x00FFFF00;
     static final int CLOSER_UNIT = 1 << 24;
     static final int CLOSER_MASK = 0x7F000000;
 
-    /** Marks a subtask that was cancelled before it ran; replaced by a CancelledException on first read. */
+    /**
+     * Marks a subtask that was cancelled before it ran: the outcome {@link #enter} returns instead
+     * of the body, and the result it then has, replaced by a CancelledException on first read.
+     */
     private static final Object NEVER_RAN = new Object();
 
     /** The scope this subtask belongs to. Final. */
@@ -110,50 +122,68 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     /** {@link System#nanoTime()} when forked, for ages. Final. */
     final long forkNanos;
 
-    /** The code to run: a Callable, or a Runnable when {@link #runnable}. Written by the owner before start; cleared by the task thread. */
-    private Object body;
-
-    /** Whether {@link #body} is a Runnable (an object may implement both interfaces). Final. */
-    private final boolean runnable;
-
     /** The thread. Written by the owner before the task is published; read by any thread. */
     Thread thread;
 
     /** See the class comment. Any thread, by CAS. */
     private volatile int state;
 
-    /** The value, the exception, or NEVER_RAN. Written by the task thread before the completing CAS; read after reading state. */
+    /**
+     * Before the body runs, the body: a {@link Callable}, else a {@link Runnable} (see
+     * {@link #Task}); then null while it runs; then the value, the exception, or NEVER_RAN. One
+     * field, since the body and the outcome are never needed at once. The body is written by the
+     * owner before the thread starts and cleared by the task thread; the outcome is written by the
+     * completing thread before the completing CAS and read after reading state.
+     */
     private Object result;
 
     /** State most subtasks never use, created on first use (see {@link Rare}). Any thread, by CAS. */
     private volatile Rare rare;
 
     /**
-     * Whether the scope started the thread. Written by the owner just before {@code Thread.start()},
-     * which publishes it; read by the task thread, which must not run a body its scope never
-     * registered (a thread factory that starts the thread itself, before the scope could).
+     * A subtask of {@code flock}, not started. A Runnable body that is also a Callable is wrapped,
+     * so that the body's type alone says how to run it and the task needs no field for it.
+     *
+     * @param runnable whether {@code body} was forked as a Runnable
      */
-    boolean started;
-
-    /**
-     * Whether the task's thread ran its last Weft-invoked user code (see the class comment). Set
-     * once, by the task thread (or whoever completed the task), with a release store; read by the
-     * owner and by diagnostics.
-     */
-    private volatile boolean finished;
-
     Task(Flock flock, int index, String name, Object body, boolean runnable) {
         this.flock = flock;
         this.index = index;
         this.name = name;
-        this.body = body;
-        this.runnable = runnable;
+        this.result = runnable && body instanceof Callable<?> ? Executors.callable((Runnable) body) : body;
+        this.state = flock.usesFactory() ? RUNNING : RUNNING | LAUNCHED;   // before publication: a plain write
         this.forkNanos = System.nanoTime();
     }
 
     /**
+     * Marks a factory's thread as started by the scope, just before {@code Thread.start()}: its
+     * {@link Body} runs the subtask only then (a thread factory may start the thread itself, before
+     * the scope registered the subtask). Weft's own threads are marked from the constructor on.
+     * Owner only.
+     */
+    void launch() {
+        if ((state & LAUNCHED) == 0) {
+            STATE.getAndBitwiseOr(this, LAUNCHED);
+        }
+    }
+
+    /** Whether the scope started, or will start, the thread (see {@link #launch}). */
+    boolean isLaunched() {
+        return (state & LAUNCHED) != 0;
+    }
+
+    /** Runs {@code body}, a Callable or else a Runnable (see {@link #Task}): its value, or null. */
+    static Object invoke(Object body) throws Exception {
+        if (body instanceof Callable<?> c) {
+            return c.call();
+        }
+        ((Runnable) body).run();
+        return null;
+    }
+
+    /**
      * The subtask's rarely used state, out of line so that the object every fork allocates stays
-     * small (64 bytes with compressed pointers): it is created by the first fork with context
+     * small (56 bytes with compressed pointers): it is created by the first fork with context
      * propagators, {@code onCancel} registration, critical section or {@link #cancel()}.
      */
     static final class Rare {
@@ -217,23 +247,77 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         /** The task. Final. */
         final Task task;
 
+        /**
+         * The task's scope, the same as {@code task.flock}. Final. {@link #requested()} reads the
+         * scope's reason through it, so that its two volatile reads (the task's state, the scope's
+         * reason) hang off this object side by side instead of one behind the other. It fills the
+         * object's alignment gap: the body is 24 bytes with or without it.
+         */
+        final Flock scope;
+
         /** The handler the thread factory installed, delegated to. Written by the owner before start. */
         Thread.UncaughtExceptionHandler delegate;
 
         Body(Task task) {
             this.task = task;
+            this.scope = task.flock;
         }
 
+        /** The body of the subtask that {@code t}, the current thread, runs; null if it runs none. */
+        static Body of(Thread t) {
+            return t.getUncaughtExceptionHandler() instanceof Body b && b.task.thread == t ? b : null;
+        }
+
+        /** {@link Cancellation#isRequested()} on this body's thread: {@link Task#cancellationRequested()}. */
+        boolean requested() {
+            return Task.requested(task.state, scope);
+        }
+
+        /**
+         * Runs the subtask. This is the only Weft frame under the user's code: the checks before
+         * the body ({@link Task#enter}) and the bookkeeping after it ({@link Task#exit}) are calls
+         * that have returned or not yet started while the body runs, so a parked subtask's stack
+         * holds one small Weft frame. A parked virtual thread's frames are heap (its stack chunk),
+         * and each frame below the top two costs a thaw of its own when the thread resumes after
+         * a collection: see docs/design-notes.md.
+         */
         @Override
         public void run() {
-            task.runOnOwnThread();
+            Task t = task;
+            Object b = t.enter();
+            if (b == null) {
+                return;         // started by a thread factory, not by the scope, which rejected it
+            }
+            if (b == NEVER_RAN) {
+                t.exit(false, null, null);
+                return;
+            }
+            // While the body runs, only t is live in this frame.
+            Object value = null;
+            Throwable ex = null;
+            if (b instanceof ContextChain c) {
+                c.run();        // install the context, run the body, restore
+                value = c.value();
+                ex = c.outcome();
+            } else {
+                try {
+                    if (b instanceof Callable<?> callable) {
+                        value = callable.call();
+                    } else {
+                        ((Runnable) b).run();
+                    }
+                } catch (Throwable e) {
+                    ex = e;
+                }
+            }
+            t.exit(true, value, ex);
         }
 
         @Override
         public void uncaughtException(Thread t, Throwable e) {
             Task task = this.task;
             if (t == task.thread && Thread.currentThread() == t && task.flock.usesFactory()
-                    && (task.state & STARTED) == 0 && task.started) {
+                    && (task.state & (STARTED | LAUNCHED)) == LAUNCHED) {
                 // The factory's thread died before it ran the subtask.
                 task.failUnstarted("the thread factory of scope '" + Names.escape(task.flock.name) + "' created thread '"
                         + Names.thread(t) + "' for subtask " + task.label() + ", and it ended with " + e
@@ -254,9 +338,35 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         }
     }
 
-    private void runOnOwnThread() {
-        if (!started) {
-            return;     // started by the thread factory, not by the scope, which rejected it
+    /**
+     * Before the body, on the subtask's thread: claims the run and returns what {@link Body#run}
+     * runs: the body, a {@link ContextChain} around it when the scope has context propagators,
+     * {@link #NEVER_RAN} when the task was cancelled before it started, or null when the scope
+     * never started this thread (a thread factory that started it itself).
+     *
+     * <p>The common case (Weft's own thread, run once, no context, not cancelled) is a few reads
+     * and one write; everything else is in {@link #enterChecked} and {@link #prepared}. Kept small
+     * because the JIT inlines it into {@link Body#run}, whose frame every parked subtask keeps:
+     * inlining the checks and their messages made that frame 48 bytes larger per subtask.
+     *
+     * @throws WrongThreadException if called on another thread than the task's
+     * @throws IllegalStateException if the task's thread runs its Runnable a second time
+     */
+    private Object enter() {
+        int s = state;
+        Object b = result;
+        if ((s & (LAUNCHED | LIFECYCLE)) != LAUNCHED || b == null || thread != Thread.currentThread()
+                || flock.usesFactory()) {
+            return enterChecked();
+        }
+        result = null;
+        return rare == null && (s & CANCEL_REQUESTED) == 0 ? b : prepared(b, s);
+    }
+
+    /** {@link #enter}, every case: not started by the scope, the wrong thread, a factory's thread, a second run. */
+    private Object enterChecked() {
+        if ((state & LAUNCHED) == 0) {
+            return null;
         }
         if (Thread.currentThread() != thread) {
             throw new WrongThreadException("subtask " + label() + " runs only on the thread its scope created for it ('"
@@ -275,40 +385,37 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
         } else {
             // Weft's own thread: only this thread gets past the check above (the Body is reachable
             // as its uncaught-exception handler, so code in the body may call run() again), and
-            // this thread cleared body when it first ran: a plain read tells the two apart.
-            if (body == null) {
+            // this thread cleared the body when it first ran, and later completed the task: a plain
+            // read and the lifecycle tell the two apart.
+            s = state;
+            if (result == null || (s & LIFECYCLE) != RUNNING) {
                 throw new IllegalStateException("subtask " + label() + " is already running on this thread; a thread runs its Runnable once");
             }
-            s = state;
         }
-        Object value = null;
-        Throwable ex = null;
-        boolean ran = false;
-        Object b = body;
-        body = null;
+        Object b = result;
+        result = null;
+        return prepared(b, s);
+    }
+
+    /** What {@link #enter} returns for body {@code b}, claimed at state {@code s}: the context chain, the body, or NEVER_RAN. */
+    private Object prepared(Object b, int s) {
         Rare rr = rare;
         ContextPropagator.Snapshot[] snaps = rr != null ? rr.snapshots : null;
-        if ((s & CANCEL_REQUESTED) == 0) {
-            ran = true;
-            if (snaps == null) {
-                try {
-                    if (runnable) {
-                        ((Runnable) b).run();
-                    } else {
-                        value = ((Callable<?>) b).call();
-                    }
-                } catch (Throwable t) {
-                    ex = t;
-                }
-            } else {
-                rr.snapshots = null;
-                ContextChain c = ContextChain.run(this, snaps, b, runnable);   // install, body, restore
-                value = c.value();
-                ex = c.outcome();
-            }
-        } else if (snaps != null) {
-            rr.snapshots = null;       // never installed: just dropped
+        if (snaps != null) {
+            rr.snapshots = null;        // installed by the chain, or (cancelled before it ran) just dropped
         }
+        if ((s & CANCEL_REQUESTED) != 0) {
+            return NEVER_RAN;
+        }
+        return snaps == null ? b : new ContextChain(this, snaps, b);
+    }
+
+    /**
+     * After the body, on the subtask's thread: closes the scopes the body left open, completes the
+     * task with the body's outcome ({@code ran} is false if it was cancelled before it started)
+     * and tells the scope.
+     */
+    private void exit(boolean ran, Object value, Throwable ex) {
         try {
             if (innermost != null) {
                 ex = closeLeftoverScopes(ex);
@@ -345,7 +452,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
                 return false;
             }
         } while (!STATE.compareAndSet(this, s, s | STARTED));
-        body = null;
+        result = null;
         if (complete(true, null, new IllegalStateException(message, cause))) {
             flock.taskDone(this, true);
             return true;
@@ -394,8 +501,8 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
                 term = cancelled(s) && causedByCancellation(ex) ? CANCELLED : FAILED;
                 result = ex;
             }
-            // Keep CANCEL_REQUESTED, INTERRUPTING (its canceller clears it), STARTED and the closers; drop the depth.
-            int next = (s & (CANCEL_REQUESTED | INTERRUPTING | STARTED | CLOSER_MASK)) | term;
+            // Keep CANCEL_REQUESTED, INTERRUPTING (its canceller clears it), STARTED, LAUNCHED and the closers; drop the depth.
+            int next = (s & (CANCEL_REQUESTED | INTERRUPTING | STARTED | LAUNCHED | CLOSER_MASK)) | term;
             if (STATE.compareAndSet(this, s, next)) {
                 break;
             }
@@ -440,26 +547,26 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     /** Marks a subtask that will never run (forked after cancellation, or onFork failed). Owner only, unpublished. */
     void cancelBeforeStart() {
         result = NEVER_RAN;
-        state = CANCEL_REQUESTED | CANCELLED;
-        finished = true;
+        state = CANCEL_REQUESTED | CANCELLED | FINISHED;
     }
 
     /** The thread could not be started: the subtask failed with {@code failure}. Owner only. */
     boolean failToStart(Throwable failure) {
-        body = null;
+        result = null;
         return complete(true, null, failure);
     }
 
     /**
      * The task's thread ran its last Weft-invoked user code. Task thread (or whoever completed it),
-     * once, just before the scope's {@code live} decrement, which publishes it.
+     * once, just before the scope's {@code live} decrement. An atomic OR: closers may be changing
+     * their count in the same word.
      */
     void markFinished() {
-        FINISHED.setRelease(this, true);
+        STATE.getAndBitwiseOr(this, FINISHED);
     }
 
     boolean isFinished() {
-        return finished;
+        return (state & FINISHED) != 0;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -561,8 +668,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     /** Cancelled ({@link #cancelled}) and not inside a critical section. */
     @Override
     boolean cancellationRequested() {
-        int s = state;
-        return (s & DEPTH_MASK) == 0 && cancelled(s);
+        return requested(state, flock);
+    }
+
+    /** {@link #cancellationRequested()} for state word {@code s} of a task of scope {@code f}. */
+    static boolean requested(int s, Flock f) {
+        return (s & DEPTH_MASK) == 0 && ((s & CANCEL_REQUESTED) != 0 || f.reason != null);
     }
 
     @Override
@@ -796,7 +907,6 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     private static final VarHandle STATE;
     private static final VarHandle RESULT;
     private static final VarHandle RARE;
-    private static final VarHandle FINISHED;
     private static final VarHandle SECTION_NAME;      // Rare.sectionName
     private static final VarHandle REGISTRATIONS;     // Rare.registrations
 
@@ -806,7 +916,6 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
             STATE = l.findVarHandle(Task.class, "state", int.class);
             RESULT = l.findVarHandle(Task.class, "result", Object.class);
             RARE = l.findVarHandle(Task.class, "rare", Rare.class);
-            FINISHED = l.findVarHandle(Task.class, "finished", boolean.class);
             SECTION_NAME = l.findVarHandle(Rare.class, "sectionName", String.class);
             REGISTRATIONS = l.findVarHandle(Rare.class, "registrations", Set.class);
         } catch (ReflectiveOperationException e) {

@@ -702,7 +702,7 @@ final class StressRun {
                 count(Stat.STRAGGLERS);
                 continue;
             }
-            if (t.started) {
+            if (t.isLaunched()) {
                 awaitThreadEnd(r, settle);
             }
             checkOutcome(r);
@@ -761,12 +761,12 @@ final class StressRun {
             case FAILED -> Stat.FAILED;
             default -> Stat.CANCELLED;
         });
-        if (t.started) {
+        if (t.isLaunched()) {
             count(Stat.STARTED);
         }
         int calls = r.onCompleteCalls.get();
-        if (calls != (t.started ? 1 : 0)) {
-            violation(r + ": onComplete called " + calls + " times (started: " + t.started + ")");
+        if (calls != (t.isLaunched() ? 1 : 0)) {
+            violation(r + ": onComplete called " + calls + " times (started: " + t.isLaunched() + ")");
         } else if (calls == 1 && r.stateAtComplete != st) {
             violation(r + ": onComplete saw " + r.stateAtComplete + ", but the subtask is " + st);
         }

@@ -97,6 +97,119 @@ class SubtaskViewTest {
 
     @Test
     @Timeout(60)
+    void threadsRunnable_runAgainFromOnCompleteAfterTheSubtaskCompleted_illegalStateAndResultKept() throws Exception {
+        // onComplete runs on the subtask's thread after the subtask completed: the Runnable must not
+        // take the completed subtask's result for a body to run.
+        var reentry = new AtomicReference<Throwable>();
+        var completions = new AtomicInteger();
+        Joiner<String, String, RuntimeException> joiner = new Joiner<>() {
+            private volatile String value;
+
+            @Override
+            public boolean onComplete(Subtask<String> subtask) {
+                completions.incrementAndGet();
+                value = subtask.get();
+                if (Thread.currentThread().getUncaughtExceptionHandler() instanceof Runnable runnable) {
+                    try {
+                        runnable.run();
+                    } catch (Throwable t) {
+                        reentry.set(t);
+                    }
+                }
+                return false;
+            }
+
+            @Override
+            public String result() {
+                return value;
+            }
+        };
+        Subtask<String> subtask;
+        try (var scope = TaskScope.open(joiner)) {
+            subtask = scope.fork("done", () -> "the result");
+            assertThat(scope.join()).isEqualTo("the result");
+        }
+        assertThat(reentry.get()).as("running the completed subtask's Runnable again is refused")
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("subtask #1 'done'").hasMessageContaining("a thread runs its Runnable once");
+        assertThat(completions.get()).as("the subtask completed once").isEqualTo(1);
+        assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
+        assertThat(subtask.get()).isEqualTo("the result");
+    }
+
+    @Test
+    @Timeout(60)
+    void subtasksHandler_installedOnAnotherThread_thatThreadIsNotTheSubtask() throws Exception {
+        var handler = new AtomicReference<Thread.UncaughtExceptionHandler>();
+        var ready = new CountDownLatch(1);
+        var requested = new AtomicReference<Boolean>();
+        var checkThrew = new AtomicReference<Throwable>();
+        try (var scope = TaskScope.open(Joiner.awaitAll())) {
+            scope.fork("owner-of-the-handler", () -> {
+                handler.set(Thread.currentThread().getUncaughtExceptionHandler());
+                ready.countDown();
+                return blockUntilInterrupted();
+            });
+            await(ready);
+            scope.cancel();
+            assertThat(Cancellation.isRequested()).as("the test thread is not cancelled").isFalse();
+            // A thread factory that copies the current thread's handler would do this.
+            Thread other = Thread.ofPlatform().uncaughtExceptionHandler(handler.get()).start(() -> {
+                requested.set(Cancellation.isRequested());
+                checkThrew.set(thrownBy(Cancellation::check));
+            });
+            assertThat(other.join(WAIT)).isTrue();
+            thrownBy(scope::join);
+        }
+        assertThat(requested.get()).as("isRequested() on a thread that only shares the subtask's handler").isFalse();
+        assertThat(checkThrew.get()).as("check() there").isNull();
+    }
+
+    /** A body that is both a Runnable and a Callable, and records which one ran. */
+    private static final class Both implements Runnable, java.util.concurrent.Callable<String> {
+        final AtomicReference<String> ran = new AtomicReference<>();
+
+        @Override
+        public void run() {
+            ran.set("run");
+        }
+
+        @Override
+        public String call() {
+            ran.set("call");
+            return "called";
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void forkRunnable_bodyIsAlsoCallable_runsRunAndHasNoValue() throws Exception {
+        var both = new Both();
+        Subtask<Object> subtask;
+        try (var scope = TaskScope.open(Joiner.awaitAll())) {
+            subtask = scope.fork((Runnable) both);
+            scope.join();
+        }
+        assertThat(both.ran.get()).isEqualTo("run");
+        assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
+        assertThat(subtask.get()).isNull();
+    }
+
+    @Test
+    @Timeout(60)
+    void forkCallable_bodyIsAlsoRunnable_runsCallAndKeepsItsValue() throws Exception {
+        var both = new Both();
+        Subtask<String> subtask;
+        try (var scope = TaskScope.open(Joiner.<String>awaitAll())) {
+            subtask = scope.fork((java.util.concurrent.Callable<String>) both);
+            scope.join();
+        }
+        assertThat(both.ran.get()).isEqualTo("call");
+        assertThat(subtask.get()).isEqualTo("called");
+    }
+
+    @Test
+    @Timeout(60)
     void nameWithLineBreaks_oneLinePerStragglerAndDumpForgesNoLine() throws Exception {
         String lf = "lf\nFORGED scope 'x' task #9 'evil' stuck 1 s in Evil.run (not in a critical section)";
         String cr = "cr\rFORGED line";

@@ -53,7 +53,7 @@ public class ForkRace {
             s.close();
         }
         r.r1 = subtask.state().ordinal();
-        r.r2 = ((Task) subtask).started ? 1 : 0;
+        r.r2 = ((Task) subtask).isLaunched() ? 1 : 0;
         r.r3 = missed ? 1 : 0;
     }
 

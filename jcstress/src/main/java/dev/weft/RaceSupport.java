@@ -35,7 +35,7 @@ final class RaceSupport {
         Joiner<Object, Object, ?> j = (Joiner<Object, Object, ?>) (Joiner<?, ?, ?>) joiner;
         Flock flock = new Flock(j, Config.DEFAULT, Context.current(), null);
         Task task = new Task(flock, 1, null, body, false);
-        task.started = true;                   // as Flock.fork sets it just before Thread.start()
+        task.launch();                         // as Flock.fork does just before Thread.start()
         return task;
     }
 
