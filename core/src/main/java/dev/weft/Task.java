@@ -345,9 +345,8 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      * never started this thread (a thread factory that started it itself).
      *
      * <p>The common case (Weft's own thread, run once, no context, not cancelled) is a few reads
-     * and one write; everything else is in {@link #enterChecked} and {@link #prepared}. Kept small
-     * because the JIT inlines it into {@link Body#run}, whose frame every parked subtask keeps:
-     * inlining the checks and their messages made that frame 48 bytes larger per subtask.
+     * and one write; everything else is in {@link #enterChecked} and {@link #prepared}, so that
+     * what the JIT inlines into {@link Body#run}, whose frame every parked subtask keeps, is small.
      *
      * @throws WrongThreadException if called on another thread than the task's
      * @throws IllegalStateException if the task's thread runs its Runnable a second time
