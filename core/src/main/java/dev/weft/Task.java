@@ -70,9 +70,11 @@ import java.util.concurrent.Executors;
  *       sees depth &gt; 0 and does not interrupt) or after {@code interrupt()} returned, when the
  *       interrupt status is already set: the entry then clears it, because CANCEL_REQUESTED is
  *       set. The window holds only Weft's own bounded work, never user code or a close:
- *       {@code interrupt()} (or {@code unpark} in a scope without interrupts), preceded, for a
- *       subtask that opened a scope, by the marking and interrupting of that scope's subtasks
- *       (leaves first, see {@link Canceller}). So a waiting entry never waits for user code.</li>
+ *       {@code interrupt()} (or {@code unpark} in a scope without interrupts) and the hand-off of
+ *       the task's onCancel resources to a closer thread (a queue insertion: the closes run on
+ *       the closer, outside the window), preceded, for a subtask that opened a scope, by the
+ *       marking and interrupting of that scope's subtasks (leaves first, see {@link Canceller}).
+ *       So a waiting entry never waits for user code.</li>
  *   <li><b>No lost cancellation at exit.</b> A cancel that sees depth &gt; 0 sets only
  *       CANCEL_REQUESTED; leaving the outermost section decrements the depth first and then reads
  *       CANCEL_REQUESTED, delivering it. A cancel after the decrement sees depth 0 and delivers it
@@ -301,6 +303,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
                 ex = c.outcome();
             } else {
                 try {
+                    // Task.invoke, written out: in interpreted code a call would be one more frame under the body.
                     if (b instanceof Callable<?> callable) {
                         value = callable.call();
                     } else {
@@ -596,8 +599,14 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /**
      * Delivers a cancellation that was marked with INTERRUPTING: interrupts the thread (or, in a
-     * scope without interrupts, unparks it, which wakes {@link Cancellation#await}), clears
-     * INTERRUPTING, then hands the onCancel resources over to a closer thread. Runs no user code.
+     * scope without interrupts, unparks it, which wakes {@link Cancellation#await}), hands the
+     * onCancel resources over to a closer thread, then clears INTERRUPTING. Runs no user code.
+     *
+     * <p>The hand-off comes before the clear: a task that completes meanwhile waits for the clear
+     * before it finishes, so the close job counts as live in the scope before the task stops
+     * counting, and {@code close()} cannot return in between. (Handed off after the clear, a job
+     * could start after the scope's count reached 0 and {@code close()} had returned; found by the
+     * randomised stress test.)
      */
     void deliver() {
         try {
@@ -606,10 +615,10 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
             } else {
                 java.util.concurrent.locks.LockSupport.unpark(thread);
             }
+            handOffCloses();
         } finally {
             STATE.getAndAdd(this, -INTERRUPTING);
         }
-        handOffCloses();
     }
 
     /** Hands the registered resources to a closer thread, if there are any. Any thread; runs no user code. */
@@ -661,7 +670,12 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      * subtask of the scope, and a cancellation-caused exception ends the subtask CANCELLED.
      */
     private boolean cancelled(int s) {
-        return (s & CANCEL_REQUESTED) != 0 || flock.reason != null;
+        return cancelled(s, flock);
+    }
+
+    /** {@link #cancelled(int)} for a task of scope {@code f}. */
+    private static boolean cancelled(int s, Flock f) {
+        return (s & CANCEL_REQUESTED) != 0 || f.reason != null;
     }
 
     /** Cancelled ({@link #cancelled}) and not inside a critical section. */
@@ -672,7 +686,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /** {@link #cancellationRequested()} for state word {@code s} of a task of scope {@code f}. */
     static boolean requested(int s, Flock f) {
-        return (s & DEPTH_MASK) == 0 && ((s & CANCEL_REQUESTED) != 0 || f.reason != null);
+        return (s & DEPTH_MASK) == 0 && cancelled(s, f);
     }
 
     @Override
