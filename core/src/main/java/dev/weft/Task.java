@@ -347,26 +347,10 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      * {@link #NEVER_RAN} when the task was cancelled before it started, or null when the scope
      * never started this thread (a thread factory that started it itself).
      *
-     * <p>The common case (Weft's own thread, run once, no context, not cancelled) is a few reads
-     * and one write; everything else is in {@link #enterChecked} and {@link #prepared}, so that
-     * what the JIT inlines into {@link Body#run}, whose frame every parked subtask keeps, is small.
-     *
      * @throws WrongThreadException if called on another thread than the task's
      * @throws IllegalStateException if the task's thread runs its Runnable a second time
      */
     private Object enter() {
-        int s = state;
-        Object b = result;
-        if ((s & (LAUNCHED | LIFECYCLE)) != LAUNCHED || b == null || thread != Thread.currentThread()
-                || flock.usesFactory()) {
-            return enterChecked();
-        }
-        result = null;
-        return rare == null && (s & CANCEL_REQUESTED) == 0 ? b : prepared(b, s);
-    }
-
-    /** {@link #enter}, every case: not started by the scope, the wrong thread, a factory's thread, a second run. */
-    private Object enterChecked() {
         if ((state & LAUNCHED) == 0) {
             return null;
         }
