@@ -28,11 +28,28 @@ abstract sealed class Context permits Task, ThreadContext {
     /** The context of a thread that is not a subtask, once looked up. Written and read by that thread only. */
     private static final ThreadLocal<Context> CURRENT = new ThreadLocal<>();
 
-    /** The innermost scope this thread owns that is not closed. Owner thread only. */
-    Flock innermost;
-
-    /** The outermost scope this thread owns that is not closed. Written by the owner thread; read by cancellers. */
+    /**
+     * The outermost scope this thread owns that is not closed; the rest of the chain hangs off it
+     * ({@link Flock#inner}). Written by the owner thread; read by cancellers.
+     */
     volatile Flock outermost;
+
+    /**
+     * The innermost scope this thread owns that is not closed, or null: the inner end of the chain
+     * that starts at {@link #outermost}. It is walked, not kept in a field of its own, so that every
+     * subtask is 4 bytes smaller (see docs/design-notes.md); the chain is as long as the scopes one
+     * thread has open at once, which is short. Owner thread only: only the owner changes the chain,
+     * so the walk sees it whole.
+     */
+    final Flock innermost() {
+        Flock f = outermost;
+        if (f != null) {
+            for (Flock in; (in = f.inner) != null; ) {
+                f = in;
+            }
+        }
+        return f;
+    }
 
     /**
      * Returns the current thread's context. A subtask's thread finds its task in its
@@ -99,13 +116,12 @@ abstract sealed class Context permits Task, ThreadContext {
      * no critical section shields it). Owner thread only.
      */
     final void push(Flock f) {
-        Flock e = f.enclosing;       // == innermost: the caller ran dropAbandoned() before creating f
+        Flock e = f.enclosing;       // == innermost(): the caller ran dropAbandoned() before creating f
         if (e != null) {
             e.inner = f;          // volatile write, then the reads below: see Flock#cancel
         } else {
             outermost = f;
         }
-        innermost = f;
         if (e != null) {
             Reason r = e.reason;
             if (r != null && !e.abandoned && f.openedAtDepth <= e.openedAtDepth) {
@@ -131,7 +147,7 @@ abstract sealed class Context permits Task, ThreadContext {
                                                        java.util.function.Function<Flock, String> message) {
         StructureViolationException violation = null;
         Flock f;
-        while ((f = innermost) != null && f != keep) {
+        while ((f = innermost()) != null && f != keep) {
             if (f.phase != Flock.CLOSED) {
                 if (!f.abandoned && violation == null) {
                     violation = new StructureViolationException(message.apply(f));
@@ -146,7 +162,7 @@ abstract sealed class Context permits Task, ThreadContext {
                     }
                 }
             }
-            if (innermost == f) {       // close() unlinks it; a closed one left linked must not loop
+            if (innermost() == f) {     // close() unlinks it; a closed one left linked must not loop
                 pop(f);
             }
         }
@@ -155,9 +171,8 @@ abstract sealed class Context permits Task, ThreadContext {
 
     /** Unlinks the innermost scope, which must be {@code f}. Owner thread only. */
     final void pop(Flock f) {
-        assert innermost == f;
+        assert innermost() == f;
         Flock e = f.enclosing;
-        innermost = e;
         if (e != null) {
             e.inner = null;
         } else {
@@ -168,14 +183,13 @@ abstract sealed class Context permits Task, ThreadContext {
 
     /**
      * Unlinks leaked scopes at the inner end of the chain; they were reported and cancelled already.
-     * Owner thread only; called before a new scope captures {@link #innermost} as its enclosing
+     * Owner thread only; called before a new scope captures {@link #innermost()} as its enclosing
      * scope, and after a pop.
      */
     final void dropAbandoned() {
         Flock a;
-        while ((a = innermost) != null && a.abandoned && a.inner == null) {
+        while ((a = innermost()) != null && a.abandoned) {
             Flock e = a.enclosing;
-            innermost = e;
             if (e != null) {
                 e.inner = null;
             } else {

@@ -204,7 +204,7 @@ final class Dumps {
                 }
             }
             int depth = t.criticalDepth();
-            return new TaskView(t.index, t.name, t.state(), now - t.forkNanos, t.isCancelRequested(), depth,
+            return new TaskView(t.index, t.nameOrNull(), t.state(), now - t.forkNanos, t.isCancelRequested(), depth,
                     depth > 0 ? t.sectionName() : null, ThreadView.of(th), location, List.copyOf(stack), more, omitted);
         }
 
@@ -545,8 +545,9 @@ final class Dumps {
      */
     static String describe(Task t) {
         StringBuilder sb = new StringBuilder(64).append("Subtask[").append(Names.escape(t.flock.name)).append('#').append(t.index);
-        if (t.name != null) {
-            sb.append(" '").append(Names.escape(t.name)).append('\'');
+        String name = t.nameOrNull();
+        if (name != null) {
+            sb.append(" '").append(Names.escape(name)).append('\'');
         }
         TaskScope.Subtask.State state = t.state();
         sb.append(' ').append(state);

@@ -160,7 +160,7 @@ final class Flock {
         this.name = config.name() != null ? config.name() : "scope-" + id;
         this.owner = Thread.currentThread();
         this.ownerContext = ctx;
-        this.enclosing = ctx.innermost;
+        this.enclosing = ctx.innermost();
         this.root = enclosing == null && !(ctx instanceof Task);
         this.joiner = joiner;
         this.factory = config.threadFactory();
@@ -338,7 +338,8 @@ final class Flock {
             // unnamed fork shares the scope's name string and allocates no name of its own (56 bytes
             // per parked subtask, and a concatenation per fork; see docs/design-notes.md). Named by
             // the builder, not by setName (which synchronizes).
-            return Thread.ofVirtual().name(task.name == null ? name : name + ":" + task.name)
+            String taskName = task.nameOrNull();
+            return Thread.ofVirtual().name(taskName == null ? name : name + ":" + taskName)
                     .uncaughtExceptionHandler(runner).unstarted(runner);
         }
         Thread t;
@@ -699,7 +700,7 @@ final class Flock {
         if (tm != null) {
             tm.cancel(false);
         }
-        if (ownerContext.innermost == this) {
+        if (ownerContext.innermost() == this) {
             ownerContext.pop(this);
         }
         if (root) {

@@ -61,7 +61,7 @@ import java.util.concurrent.Executors;
  * A task is <em>finished</em> when its thread ran its last Weft-invoked user code, the joiner's
  * {@code onComplete}, so that it is no longer a straggler; the scope's {@code live} decrement
  * follows. The flags live in the state word, not in fields of their own, so that the object every
- * fork allocates stays at 56 bytes (see docs/design-notes.md).
+ * fork allocates stays at 48 bytes (see docs/design-notes.md).
  * Why it is race-free:
  * <ul>
  *   <li><b>No interrupt inside a section.</b> Weft interrupts a task only between setting
@@ -118,9 +118,6 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     /** Index in the scope, from 1. Final. */
     final int index;
 
-    /** The name given to fork, or null. Final. */
-    final String name;
-
     /** {@link System#nanoTime()} when forked, for ages. Final. */
     final long forkNanos;
 
@@ -139,8 +136,13 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      */
     private Object result;
 
-    /** State most subtasks never use, created on first use (see {@link Rare}). Any thread, by CAS. */
-    private volatile Rare rare;
+    /**
+     * The name given to fork, or the subtask's rarely used state ({@link Rare}, which then holds the
+     * name), or null: one field for both, since most subtasks have neither. The name is written by
+     * the owner before the task is published; a {@link Rare} replaces it by CAS, carrying the name
+     * over, from any thread. Read it through {@link #nameOrNull()} and {@link #rareOrNull()}.
+     */
+    private volatile Object rare;
 
     /**
      * A subtask of {@code flock}, not started. A Runnable body that is also a Callable is wrapped,
@@ -151,7 +153,9 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     Task(Flock flock, int index, String name, Object body, boolean runnable) {
         this.flock = flock;
         this.index = index;
-        this.name = name;
+        if (name != null) {
+            RARE.set(this, name);       // before publication: a plain write
+        }
         this.result = runnable && body instanceof Callable<?> ? Executors.callable((Runnable) body) : body;
         this.state = flock.usesFactory() ? RUNNING : RUNNING | LAUNCHED;   // before publication: a plain write
         this.forkNanos = System.nanoTime();
@@ -185,10 +189,19 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /**
      * The subtask's rarely used state, out of line so that the object every fork allocates stays
-     * small (56 bytes with compressed pointers): it is created by the first fork with context
-     * propagators, {@code onCancel} registration, critical section or {@link #cancel()}.
+     * small (48 bytes with compressed pointers): it is created by the fork of a scope with context
+     * propagators, or by the first {@code onCancel} registration, critical section or
+     * {@link #cancel()}. It keeps the subtask's name, which it replaces in
+     * {@link Task#rare}.
      */
     static final class Rare {
+
+        /** The name given to fork, or null. Final. */
+        final String name;
+
+        Rare(String name) {
+            this.name = name;
+        }
 
         /**
          * The context captured at fork by the scope's propagators, or null. Written by the owner
@@ -215,14 +228,27 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /** The rare state, created if needed. Any thread. */
     Rare rare() {
-        Rare r = rare;
-        if (r == null) {
-            r = new Rare();
-            if (!RARE.compareAndSet(this, null, r)) {
-                r = rare;
+        Object o = rare;
+        while (!(o instanceof Rare r)) {
+            Rare created = new Rare((String) o);        // o is the name or null, which never changes
+            Object witness = RARE.compareAndExchange(this, o, created);
+            if (witness == o) {
+                return created;
             }
+            o = witness;                                // another thread created it
         }
         return r;
+    }
+
+    /** The rare state, or null if none was created yet. Any thread. */
+    Rare rareOrNull() {
+        return rare instanceof Rare r ? r : null;
+    }
+
+    /** The name given to fork, or null. Any thread. */
+    String nameOrNull() {
+        Object o = rare;
+        return o instanceof Rare r ? r.name : (String) o;
     }
 
     /** The context snapshots to install. Owner only, before the thread starts. */
@@ -232,7 +258,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /** The registered onCancel resources, or null if none was ever registered. */
     private Set<CancelRegistration> registrations() {
-        Rare r = rare;
+        Rare r = rareOrNull();
         return r == null ? null : r.registrations;
     }
 
@@ -385,7 +411,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /** What {@link #enter} returns for body {@code b}, claimed at state {@code s}: the context chain, the body, or NEVER_RAN. */
     private Object prepared(Object b, int s) {
-        Rare rr = rare;
+        Rare rr = rareOrNull();
         ContextPropagator.Snapshot[] snaps = rr != null ? rr.snapshots : null;
         if (snaps != null) {
             rr.snapshots = null;        // installed by the chain, or (cancelled before it ran) just dropped
@@ -403,7 +429,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      */
     private void exit(boolean ran, Object value, Throwable ex) {
         try {
-            if (innermost != null) {
+            if (outermost != null) {
                 ex = closeLeftoverScopes(ex);
             }
         } catch (Throwable t) {
@@ -512,7 +538,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      * throwing {@code SocketException}).
      */
     private boolean causedByCancellation(Throwable ex) {
-        Rare rr = rare;
+        Rare rr = rareOrNull();
         boolean closed = (rr != null && rr.resourceClosed)
                 || (Thread.currentThread() == thread && thread.isInterrupted());
         Throwable t = ex;
@@ -638,7 +664,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
      */
     Duration sinceCancel(long now) {
         if ((state & CANCEL_REQUESTED) != 0) {
-            Rare rr = rare;
+            Rare rr = rareOrNull();
             if (rr != null && rr.cancelNanos != 0) {
                 return Duration.ofNanos(Math.max(0, now - rr.cancelNanos));
             }
@@ -741,7 +767,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     @Override
     void exitCritical(CriticalSection section) {
         section.checkInnermost(criticalDepth());
-        SECTION_NAME.setRelease(rare, section.enclosingName);   // rare exists: the section's entry made it
+        SECTION_NAME.setRelease(rareOrNull(), section.enclosingName);   // rare exists: the section's entry made it
         int s = (int) STATE.getAndAdd(this, -DEPTH_UNIT) - DEPTH_UNIT;
         int newDepth = (s & DEPTH_MASK) >>> DEPTH_SHIFT;
         afterSectionExit(newDepth);
@@ -760,7 +786,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     }
 
     String sectionName() {
-        Rare rr = rare;
+        Rare rr = rareOrNull();
         return rr == null ? null : rr.sectionName;
     }
 
@@ -827,6 +853,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     @Override
     public String name() {
+        String name = nameOrNull();
         return name != null ? name : "#" + index;
     }
 
@@ -892,6 +919,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
     /** {@code #3 'reader' of scope 'ingest'}, with names escaped. */
     String label() {
+        String name = nameOrNull();
         return "#" + index + (name != null ? " '" + Names.escape(name) + "'" : "") + " of scope '" + Names.escape(flock.name) + "'";
     }
 
@@ -912,7 +940,7 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(Task.class, "state", int.class);
             RESULT = l.findVarHandle(Task.class, "result", Object.class);
-            RARE = l.findVarHandle(Task.class, "rare", Rare.class);
+            RARE = l.findVarHandle(Task.class, "rare", Object.class);
             SECTION_NAME = l.findVarHandle(Rare.class, "sectionName", String.class);
             REGISTRATIONS = l.findVarHandle(Rare.class, "registrations", Set.class);
         } catch (ReflectiveOperationException e) {

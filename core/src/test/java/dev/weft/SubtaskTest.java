@@ -266,4 +266,56 @@ class SubtaskTest {
             assertThat(b.state()).isEqualTo(CANCELLED);
         }
     }
+
+    @Test
+    @Timeout(60)
+    void name_rareStateCreatedConcurrentlyByCancelsOnCancelAndSection_nameKept() throws Exception {
+        // A subtask keeps its name and its rarely used state in one field: the first cancel(),
+        // onCancel or critical section replaces the name with that state, which carries the name.
+        // Race the three (the canceller threads against the subtask's own thread) and check that
+        // no replacement lost the name or another's state.
+        int rounds = 300;
+        int cancellers = 3;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(cancellers);
+        try {
+            for (int round = 0; round < rounds; round++) {
+                var start = new java.util.concurrent.CyclicBarrier(cancellers + 1);
+                var closed = new CountDownLatch(1);
+                String name = "named-" + round;
+                Subtask<Object> s;
+                try (var scope = TaskScope.open(Joiner.awaitAll())) {
+                    s = scope.fork(name, () -> {
+                        start.await();
+                        try (var section = Cancellation.critical("section")) {
+                            Cancellation.onCancel(closed::countDown);
+                        }
+                        return blockUntilInterrupted();
+                    });
+                    Subtask<Object> target = s;
+                    var done = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+                    for (int c = 0; c < cancellers - 1; c++) {
+                        done.add(pool.submit(() -> {
+                            start.await();
+                            return target.cancel();
+                        }));
+                    }
+                    done.add(pool.submit(() -> {
+                        start.await();
+                        return target.name();
+                    }));
+                    for (var f : done) {
+                        f.get();
+                    }
+                    scope.join();
+                }
+                assertThat(s.name()).as("round %d", round).isEqualTo(name);
+                assertThat(s.toString()).contains("'" + name + "'");
+                assertThat(s.state()).isEqualTo(CANCELLED);
+                assertThat(closed.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                        .as("round %d: the onCancel resource registered during the race was closed", round).isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

@@ -325,4 +325,36 @@ class SubtaskViewTest {
         assertThat(resourceClosed.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("the onCancel resource was closed")
                 .isTrue();
     }
+
+    @Test
+    @Timeout(60)
+    void factorysHandler_threadThrowsAfterRunningTheSubtask_handlerGetsItAndSubtaskKeepsItsResult() throws Exception {
+        // The factory's thread runs the subtask, then code of the factory's own throws: that
+        // exception goes to the handler the factory installed, which Weft's handler delegates to.
+        var delivered = new CompletableFuture<Throwable>();
+        var deliveredOn = new AtomicReference<Thread>();
+        Thread.UncaughtExceptionHandler factorysHandler = (t, e) -> {
+            deliveredOn.set(t);
+            delivered.complete(e);
+        };
+        var afterRun = new IllegalStateException("the factory's code after the Runnable");
+        var made = new AtomicReference<Thread>();
+        Subtask<String> subtask;
+        try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow(), cfg -> cfg.withThreadFactory(r -> {
+            Thread t = Thread.ofPlatform().name("factory-thread").uncaughtExceptionHandler(factorysHandler).unstarted(() -> {
+                r.run();
+                throw afterRun;
+            });
+            made.set(t);
+            return t;
+        }))) {
+            subtask = scope.fork("with-handler", () -> "value");
+            assertThat(scope.join()).containsExactly("value");
+        }
+        assertThat(delivered.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("the factory's handler got the exception")
+                .isSameAs(afterRun);
+        assertThat(deliveredOn.get()).isSameAs(made.get());
+        assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
+        assertThat(subtask.get()).isEqualTo("value");
+    }
 }
