@@ -99,8 +99,8 @@ public final class Cancellation {
      * @return whether cancellation was requested
      */
     public static boolean isRequested() {
-        Task.Body b = Task.Body.of(Thread.currentThread());
-        return b != null ? b.requested() : Context.current().cancellationRequested();
+        Task t = Task.of(Thread.currentThread());
+        return t != null ? t.cancellationRequested() : Context.current().cancellationRequested();
     }
 
     /**

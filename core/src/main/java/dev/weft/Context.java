@@ -65,9 +65,9 @@ abstract sealed class Context permits Task, ThreadContext {
      */
     static Context current() {
         Thread t = Thread.currentThread();
-        Task.Body b = Task.Body.of(t);
-        if (b != null) {
-            return b.task;          // a subtask: a field read, no thread-local lookup and no thread-local map
+        Task k = Task.of(t);
+        if (k != null) {
+            return k;               // a subtask: a field read, no thread-local lookup and no thread-local map
         }
         Context c = CURRENT.get();
         if (c == null) {

@@ -340,7 +340,7 @@ final class Flock {
             // the builder, not by setName (which synchronizes).
             String taskName = task.nameOrNull();
             return Thread.ofVirtual().name(taskName == null ? name : name + ":" + taskName)
-                    .uncaughtExceptionHandler(runner).unstarted(runner);
+                    .uncaughtExceptionHandler(task).unstarted(runner);
         }
         Thread t;
         try {
@@ -357,8 +357,8 @@ final class Flock {
             throw new RejectedExecutionException("the thread factory of scope '" + Names.escape(name) + "' returned thread '"
                     + Names.thread(t) + "' in state " + t.getState() + "; a thread factory must return a new, unstarted thread");
         }
-        runner.delegate = t.getUncaughtExceptionHandler();
-        t.setUncaughtExceptionHandler(runner);
+        task.rare().factoryHandler = t.getUncaughtExceptionHandler();
+        t.setUncaughtExceptionHandler(task);
         return t;
     }
 

@@ -18,7 +18,8 @@ import java.util.concurrent.Executors;
 /**
  * A subtask: its state machine and the {@link TaskScope.Subtask} view users hold. The thread runs a
  * separate {@link Body}, so the object users hold has no {@code run()} that a foreign thread could
- * call.
+ * call; the task itself is the thread's uncaught-exception handler, which is how the thread finds
+ * it ({@link #of}).
  *
  * <h2>State</h2>
  *
@@ -88,7 +89,7 @@ import java.util.concurrent.Executors;
  *       never runs with Weft's interrupt pending.</li>
  * </ul>
  */
-final class Task extends Context implements TaskScope.Subtask<Object> {
+final class Task extends Context implements TaskScope.Subtask<Object>, Thread.UncaughtExceptionHandler {
 
     static final int RUNNING = 0;
     static final int SUCCESS = 1;
@@ -190,8 +191,8 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     /**
      * The subtask's rarely used state, out of line so that the object every fork allocates stays
      * small (48 bytes with compressed pointers): it is created by the fork of a scope with context
-     * propagators, or by the first {@code onCancel} registration, critical section or
-     * {@link #cancel()}. It keeps the subtask's name, which it replaces in
+     * propagators or a thread factory, or by the first {@code onCancel} registration, critical
+     * section or {@link #cancel()}. It keeps the subtask's name, which it replaces in
      * {@link Task#rare}.
      */
     static final class Rare {
@@ -221,6 +222,13 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
 
         /** Registered onCancel resources, created on first registration. Any thread. */
         volatile Set<CancelRegistration> registrations;
+
+        /**
+         * The uncaught-exception handler a thread factory installed on the task's thread, which the
+         * task replaces and delegates to ({@link Task#uncaughtException}); null for Weft's own
+         * threads. Written by the owner before the thread starts; read by that thread.
+         */
+        Thread.UncaughtExceptionHandler factoryHandler;
 
         /** Whether a cancellation closed one of the resources. Written by closers, read by the task thread. */
         volatile boolean resourceClosed;
@@ -266,39 +274,27 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
     // Running
 
     /**
-     * What the subtask's thread runs, and its uncaught-exception handler: the handler slot is where
-     * {@link Context#current()} finds the task (a field read), and an exception that kills a thread
-     * factory's thread before it ran the task fails the task instead of leaving it running for ever.
+     * The subtask whose thread {@code t}, the current thread, is; null if it is none. The thread's
+     * uncaught-exception-handler slot holds its task (see {@link #uncaughtException}): a field read,
+     * an exact type test, and a check that the task's thread is this one (a thread factory may copy
+     * a subtask's handler onto another thread).
      */
-    static final class Body implements Runnable, Thread.UncaughtExceptionHandler {
+    static Task of(Thread t) {
+        return t.getUncaughtExceptionHandler() instanceof Task k && k.thread == t ? k : null;
+    }
+
+    /**
+     * What the subtask's thread runs: a separate object, so that the {@link TaskScope.Subtask}
+     * users hold has no {@code run()} a foreign thread could call. It holds the task and nothing
+     * else (16 bytes).
+     */
+    static final class Body implements Runnable {
 
         /** The task. Final. */
         final Task task;
 
-        /**
-         * The task's scope, the same as {@code task.flock}. Final. {@link #requested()} reads the
-         * scope's reason through it, so that its two volatile reads (the task's state, the scope's
-         * reason) hang off this object side by side instead of one behind the other. It fills the
-         * object's alignment gap: the body is 24 bytes with or without it.
-         */
-        final Flock scope;
-
-        /** The handler the thread factory installed, delegated to. Written by the owner before start. */
-        Thread.UncaughtExceptionHandler delegate;
-
         Body(Task task) {
             this.task = task;
-            this.scope = task.flock;
-        }
-
-        /** The body of the subtask that {@code t}, the current thread, runs; null if it runs none. */
-        static Body of(Thread t) {
-            return t.getUncaughtExceptionHandler() instanceof Body b && b.task.thread == t ? b : null;
-        }
-
-        /** {@link Cancellation#isRequested()} on this body's thread: {@link Task#cancellationRequested()}. */
-        boolean requested() {
-            return Task.requested(task.state, scope);
         }
 
         /**
@@ -341,28 +337,38 @@ final class Task extends Context implements TaskScope.Subtask<Object> {
             }
             t.exit(true, value, ex);
         }
+    }
 
-        @Override
-        public void uncaughtException(Thread t, Throwable e) {
-            Task task = this.task;
-            if (t == task.thread && Thread.currentThread() == t && task.flock.usesFactory()
-                    && (task.state & (STARTED | LAUNCHED)) == LAUNCHED) {
-                // The factory's thread died before it ran the subtask.
-                task.failUnstarted("the thread factory of scope '" + Names.escape(task.flock.name) + "' created thread '"
-                        + Names.thread(t) + "' for subtask " + task.label() + ", and it ended with " + e
-                        + " before running the subtask; a thread factory's thread must run the Runnable it is given", e);
-                return;
-            }
-            Thread.UncaughtExceptionHandler h = delegate;
-            if (h != null && h != this) {
-                h.uncaughtException(t, e);
+    /**
+     * The subtask's thread's uncaught-exception handler, which is this task: the slot is where
+     * {@link #of} finds the task, and an exception that kills a thread factory's thread before it
+     * ran the subtask fails the subtask instead of leaving it running for ever. Any other exception
+     * goes to the handler the thread factory installed (kept in {@link Rare#factoryHandler}), else
+     * to the default handler, else to the thread's group, as the JDK would have sent it.
+     *
+     * @param t the thread that ended
+     * @param e the exception that ended it
+     */
+    @Override
+    public void uncaughtException(Thread t, Throwable e) {
+        if (t == thread && Thread.currentThread() == t && flock.usesFactory()
+                && (state & (STARTED | LAUNCHED)) == LAUNCHED) {
+            // The factory's thread died before it ran the subtask.
+            failUnstarted("the thread factory of scope '" + Names.escape(flock.name) + "' created thread '"
+                    + Names.thread(t) + "' for subtask " + label() + ", and it ended with " + e
+                    + " before running the subtask; a thread factory's thread must run the Runnable it is given", e);
+            return;
+        }
+        Rare rr = rareOrNull();
+        Thread.UncaughtExceptionHandler h = rr != null ? rr.factoryHandler : null;
+        if (h != null && h != this) {
+            h.uncaughtException(t, e);
+        } else {
+            Thread.UncaughtExceptionHandler dflt = Thread.getDefaultUncaughtExceptionHandler();
+            if (dflt != null) {
+                dflt.uncaughtException(t, e);
             } else {
-                Thread.UncaughtExceptionHandler dflt = Thread.getDefaultUncaughtExceptionHandler();
-                if (dflt != null) {
-                    dflt.uncaughtException(t, e);
-                } else {
-                    t.getThreadGroup().uncaughtException(t, e);
-                }
+                t.getThreadGroup().uncaughtException(t, e);
             }
         }
     }

@@ -70,19 +70,39 @@ class SubtaskViewTest {
 
     @Test
     @Timeout(60)
-    void threadsRunnable_runAgainFromTheSubtasksOwnThread_illegalStateAndChangesNothing() throws Exception {
-        // The thread's Runnable is reachable from inside the body, as its uncaught-exception handler.
-        var bodyRuns = new AtomicInteger();
-        var reentry = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+    void threadsHandler_seenFromTheBody_isTheSubtaskNotARunnable() throws Exception {
+        // The thread's uncaught-exception handler is the slot where Weft finds the subtask: it holds
+        // the subtask itself, which has no run(), so the body cannot reach its thread's Runnable.
+        var handler = new AtomicReference<Thread.UncaughtExceptionHandler>();
+        Subtask<String> subtask;
         try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow())) {
+            subtask = scope.fork("look", () -> {
+                handler.set(Thread.currentThread().getUncaughtExceptionHandler());
+                return "done";
+            });
+            assertThat(scope.join()).containsExactly("done");
+        }
+        assertThat(handler.get()).as("the handler is the subtask").isSameAs(subtask);
+        assertThat((Object) handler.get()).as("and not a Runnable").isNotInstanceOf(Runnable.class);
+    }
+
+    @Test
+    @Timeout(60)
+    void threadsRunnable_runAgainFromTheSubtasksOwnThread_illegalStateAndChangesNothing() throws Exception {
+        // The thread's Runnable reaches user code through a thread factory, which is given it.
+        var bodyRuns = new AtomicInteger();
+        var reentry = new AtomicReference<Throwable>();
+        var runnable = new AtomicReference<Runnable>();
+        try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow(), cfg -> cfg.withThreadFactory(r -> {
+            runnable.set(r);
+            return Thread.ofVirtual().unstarted(r);
+        }))) {
             Subtask<String> subtask = scope.fork("reenter", () -> {
                 bodyRuns.incrementAndGet();
-                if (Thread.currentThread().getUncaughtExceptionHandler() instanceof Runnable runnable) {
-                    try {
-                        runnable.run();
-                    } catch (Throwable t) {
-                        reentry.set(t);
-                    }
+                try {
+                    runnable.get().run();
+                } catch (Throwable t) {
+                    reentry.set(t);
                 }
                 return "first run";
             });
@@ -90,9 +110,9 @@ class SubtaskViewTest {
             assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
         }
         assertThat(bodyRuns.get()).as("the body ran once").isEqualTo(1);
-        assertThat(reentry.get()).as("the handler is Weft's Runnable, and running it again is refused")
+        assertThat(reentry.get()).as("running the thread's Runnable again is refused")
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("subtask #1 'reenter'").hasMessageContaining("already running on this thread");
+                .hasMessageContaining("subtask #1 'reenter'").hasMessageContaining("a thread runs its Runnable once");
     }
 
     @Test
@@ -102,6 +122,7 @@ class SubtaskViewTest {
         // take the completed subtask's result for a body to run.
         var reentry = new AtomicReference<Throwable>();
         var completions = new AtomicInteger();
+        var runnable = new AtomicReference<Runnable>();
         Joiner<String, String, RuntimeException> joiner = new Joiner<>() {
             private volatile String value;
 
@@ -109,12 +130,10 @@ class SubtaskViewTest {
             public boolean onComplete(Subtask<String> subtask) {
                 completions.incrementAndGet();
                 value = subtask.get();
-                if (Thread.currentThread().getUncaughtExceptionHandler() instanceof Runnable runnable) {
-                    try {
-                        runnable.run();
-                    } catch (Throwable t) {
-                        reentry.set(t);
-                    }
+                try {
+                    runnable.get().run();
+                } catch (Throwable t) {
+                    reentry.set(t);
                 }
                 return false;
             }
@@ -125,7 +144,10 @@ class SubtaskViewTest {
             }
         };
         Subtask<String> subtask;
-        try (var scope = TaskScope.open(joiner)) {
+        try (var scope = TaskScope.open(joiner, cfg -> cfg.withThreadFactory(r -> {
+            runnable.set(r);
+            return Thread.ofVirtual().unstarted(r);
+        }))) {
             subtask = scope.fork("done", () -> "the result");
             assertThat(scope.join()).isEqualTo("the result");
         }
@@ -356,5 +378,35 @@ class SubtaskViewTest {
         assertThat(deliveredOn.get()).isSameAs(made.get());
         assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
         assertThat(subtask.get()).isEqualTo("value");
+    }
+
+    @Test
+    @Timeout(60)
+    void subtaskAsHandler_calledByForeignCode_delegatesAndChangesNothing() throws Exception {
+        // The subtask is its thread's uncaught-exception handler, so code can call it as one.
+        // A call that is not the JVM reporting the subtask's own thread's death changes nothing:
+        // it goes to the handler the factory installed, as the JDK would have sent it.
+        var delivered = new CompletableFuture<Throwable>();
+        var started = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        var bogus = new IllegalStateException("not an uncaught exception of the subtask's thread");
+        Subtask<String> subtask;
+        try (var scope = TaskScope.open(Joiner.<String>allSuccessfulOrThrow(), cfg -> cfg.withThreadFactory(
+                r -> Thread.ofVirtual().uncaughtExceptionHandler((t, e) -> delivered.complete(e)).unstarted(r)))) {
+            subtask = scope.fork("handler", () -> {
+                started.countDown();
+                await(release);
+                return "value";
+            });
+            await(started);
+            Object view = subtask;
+            Thread subtasksThread = ((Task) view).thread;
+            ((Thread.UncaughtExceptionHandler) view).uncaughtException(subtasksThread, bogus);
+            assertThat(subtask.state()).as("a foreign call does not fail the subtask").isEqualTo(Subtask.State.RUNNING);
+            release.countDown();
+            assertThat(scope.join()).containsExactly("value");
+        }
+        assertThat(delivered.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isSameAs(bogus);
+        assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
     }
 }

@@ -31,10 +31,15 @@ final class RaceSupport {
 
     /** A subtask, not started, in a scope of its own (not registered anywhere), with a joiner that counts completions. */
     static Task newTask(Callable<?> body, CountingJoiner joiner) {
+        return newTask(null, body, joiner);
+    }
+
+    /** {@link #newTask(Callable, CountingJoiner)}, with the name given to fork (or null). */
+    static Task newTask(String name, Callable<?> body, CountingJoiner joiner) {
         @SuppressWarnings("unchecked")
         Joiner<Object, Object, ?> j = (Joiner<Object, Object, ?>) (Joiner<?, ?, ?>) joiner;
         Flock flock = new Flock(j, Config.DEFAULT, Context.current(), null);
-        Task task = new Task(flock, 1, null, body, false);
+        Task task = new Task(flock, 1, name, body, false);
         task.launch();                         // as Flock.fork does just before Thread.start()
         return task;
     }
@@ -44,7 +49,7 @@ final class RaceSupport {
      * thread does: through its uncaught-exception-handler slot ({@link Context#current()}).
      */
     static void asSubtaskThread(Task task) {
-        Thread.currentThread().setUncaughtExceptionHandler(new Task.Body(task));
+        Thread.currentThread().setUncaughtExceptionHandler(task);
     }
 
     /** Undoes {@link #asSubtaskThread}: the jcstress thread is reused by the next state. */
