@@ -73,8 +73,9 @@ import java.util.concurrent.Callable;
  * <p><b>Implementation note.</b> Weft finds the current subtask through its thread's
  * {@linkplain Thread#setUncaughtExceptionHandler uncaught-exception-handler} slot, which holds the
  * subtask (delegating to the handler the thread factory installed): a field read, with no
- * thread-local map per subtask. Code that replaces that handler from inside a subtask makes Weft
- * treat the thread as outside any task from then on; leave it alone, or set a
+ * thread-local map per subtask. Code that replaces that handler from inside a subtask still runs
+ * as that subtask, but the thread's next lookup searches the live scopes for its task once (and
+ * keeps the answer in a thread-local); to avoid that, leave the handler alone, or set a
  * {@linkplain Thread#setDefaultUncaughtExceptionHandler default handler} instead, which Weft
  * delegates to.
  */
