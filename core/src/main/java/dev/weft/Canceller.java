@@ -29,7 +29,7 @@ final class Canceller {
      * {@code marked}), or, when {@code owner} is set, the interrupt held back for a subtask whose
      * own scope had to be cancelled first.
      */
-    private record Item(Flock scope, Reason reason, boolean marked, Task owner) {
+    private record Item(Flock scope, Reason reason, boolean marked, Task owner, boolean wake) {
     }
 
     /**
@@ -38,14 +38,14 @@ final class Canceller {
      */
     static boolean cancel(Flock root, Reason reason) {
         if (root.abandoned) {
-            run(new ArrayDeque<>(List.of(new Item(root, reason, false, null))));
+            run(new ArrayDeque<>(List.of(new Item(root, reason, false, null, true))));
             return false;
         }
         if (!root.markCancelled(reason)) {
             return false;
         }
         root.wakeOwner();
-        run(new ArrayDeque<>(List.of(new Item(root, reason, true, null))));
+        run(new ArrayDeque<>(List.of(new Item(root, reason, true, null, true))));
         return true;
     }
 
@@ -84,14 +84,14 @@ final class Canceller {
                 Flock in = f.inner;
                 // A leak does not cascade into the scope its owner opened after it: that one is alive.
                 if (in != null && in.openedAtDepth <= f.openedAtDepth && r.kind() != Reason.Kind.LEAK) {
-                    markAndPush(work, in, Reason.enclosing(f.name, r));
+                    markAndPush(work, in, Reason.enclosing(f.name, r), it.wake);
                 }
             } else if (f.abandoned) {
                 // Cancelled when it leaked, without cascading into the scope its owner opened after
                 // it; a cancellation from above passes through to that one.
                 Flock in = f.inner;
                 if (in != null) {
-                    markAndPush(work, in, r);
+                    markAndPush(work, in, r, it.wake);
                 }
             }
         }
@@ -127,23 +127,29 @@ final class Canceller {
         Flock owned = t.outermost;
         if (owned != null && owned.openedAtDepth == 0) {
             if (m > 0) {
-                work.push(new Item(null, null, false, t));
+                work.push(new Item(null, null, false, t, false));
             }
-            markAndPush(work, owned, Reason.fromTask(t, r));
+            markAndPush(work, owned, Reason.fromTask(t, r), m == 0);
         } else if (m > 0) {
             t.deliver();
         }
     }
 
-    /** Marks {@code f} cancelled and pushes it for its subtasks; pushes an abandoned one to pass through. */
-    private static void markAndPush(ArrayDeque<Item> work, Flock f, Reason r) {
+    /**
+     * Marks {@code f} cancelled and pushes it for its subtasks; pushes an abandoned one to pass
+     * through. Wakes the owner if it waits in {@code join} or {@code close} when {@code wake}: not
+     * for a scope a subtask opened whose own interrupt is held back below it in the work list,
+     * which wakes that owner once, after the scope's subtasks were interrupted (an unpark now would
+     * run the owner on a carrier ahead of the subtasks it waits for, and it would only park again).
+     */
+    private static void markAndPush(ArrayDeque<Item> work, Flock f, Reason r, boolean wake) {
         boolean abandoned = f.abandoned;
         boolean marked = !abandoned && f.markCancelled(r);
-        if (marked) {
+        if (marked && wake) {
             f.wakeOwner();          // a join() waiting for the scope sees it cancelled
         }
         if (marked || abandoned) {
-            work.push(new Item(f, r, marked, null));
+            work.push(new Item(f, r, marked, null, wake));
         }
         // else: cancelled already, by someone who cascades it
     }

@@ -332,7 +332,6 @@ final class Flock {
     }
 
     private Thread newThread(Task task) {
-        Task.Body runner = new Task.Body(task);
         if (factory == null) {
             // The thread is named after its scope ("scope", or "scope:name" for a named subtask), so an
             // unnamed fork shares the scope's name string and allocates no name of its own (56 bytes
@@ -340,11 +339,11 @@ final class Flock {
             // the builder, not by setName (which synchronizes).
             String taskName = task.nameOrNull();
             return Thread.ofVirtual().name(taskName == null ? name : name + ":" + taskName)
-                    .uncaughtExceptionHandler(task).unstarted(runner);
+                    .uncaughtExceptionHandler(task).unstarted(Task.Body.SHARED);   // finds task in the handler slot
         }
         Thread t;
         try {
-            t = factory.newThread(runner);
+            t = factory.newThread(new Task.Body(task));
         } catch (RuntimeException | Error e) {    // as for Thread.start(): an Error too (OOME: no native thread)
             throw new RejectedExecutionException("the thread factory of scope '" + Names.escape(name) + "' threw " + e
                     + " for subtask " + task.name() + "; fix the factory, or fork without one", e);

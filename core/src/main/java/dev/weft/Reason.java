@@ -8,62 +8,99 @@ package dev.weft;
  * points at its parent's reason, so memory grows linearly with depth, and {@link #text()} stays
  * short (it names the immediate cause and the origin, and counts the levels between them).
  *
+ * <p>The words are composed when someone reads them ({@link #text()}, for an exception's message or
+ * a dump), not when the reason is made: a reason is made on the canceller's path, before the
+ * interrupts, and it keeps only what the words will name ({@link #detail}).
+ *
  * @param kind the kind, which decides what {@code join} throws
  * @param cause the reason given to {@code cancel(Throwable)}, inherited unchanged down the tree, or null
  * @param scopeName the name of the scope this reason was made for (its origin, for upstream reasons)
- * @param what completes "scope 'x' ..." for the scope this reason was made for, e.g.
- *        "exceeded its deadline ..."; for {@link Kind#UPSTREAM} the link, e.g. "was cancelled
- *        because subtask #3 of scope 'y', which opened it, was cancelled"
+ * @param detail what {@link #what()} names besides the kind and the cause: the deadline (an
+ *        {@link java.time.Instant}) for {@link Kind#DEADLINE}; who cancelled (a String) for
+ *        {@link Kind#GLOBAL}; for {@link Kind#UPSTREAM}, the subtask that opened the scope (a
+ *        {@link Task}) or the name of the enclosing scope (a String); else null
  * @param upstream the reason this one was derived from, or null at the origin
  * @param levels how many links lead from here to the origin (0 at the origin)
  * @param nanos {@link System#nanoTime()} when the reason was made
  */
-record Reason(Kind kind, Throwable cause, String scopeName, String what, Reason upstream, int levels, long nanos) {
+record Reason(Kind kind, Throwable cause, String scopeName, Object detail, Reason upstream, int levels, long nanos) {
 
-    /** What a cancellation came from. */
+    /** What started a cancellation. */
     enum Kind { JOINER, DEADLINE, EXPLICIT, UPSTREAM, GLOBAL, CLOSE, LEAK }
 
-    private static Reason origin(Kind kind, Throwable cause, String scope, String what) {
-        return new Reason(kind, cause, scope, what, null, 0, System.nanoTime());
+    private static Reason origin(Kind kind, Throwable cause, String scope, Object detail) {
+        return new Reason(kind, cause, scope, detail, null, 0, System.nanoTime());
     }
 
     static Reason joiner(String scope) {
-        return origin(Kind.JOINER, null, scope, "was cancelled by its joiner");
+        return origin(Kind.JOINER, null, scope, null);
     }
 
     static Reason deadline(String scope, java.time.Instant deadline) {
-        return origin(Kind.DEADLINE, null, scope, "exceeded its deadline " + deadline);
+        return origin(Kind.DEADLINE, null, scope, deadline);
     }
 
     static Reason explicit(String scope, Throwable cause) {
-        return origin(Kind.EXPLICIT, cause, scope, cause == null ? "was cancelled" : "was cancelled: " + cause);
+        return origin(Kind.EXPLICIT, cause, scope, null);
     }
 
     static Reason global(String by) {
-        return origin(Kind.GLOBAL, null, null, "was cancelled by " + by);
+        return origin(Kind.GLOBAL, null, null, by);
     }
 
     static Reason closed(String scope) {
-        return origin(Kind.CLOSE, null, scope, "was closed");
+        return origin(Kind.CLOSE, null, scope, null);
     }
 
     static Reason leaked(String scope) {
-        return origin(Kind.LEAK, null, scope, "was leaked: it became unreachable while open, and was never closed");
+        return origin(Kind.LEAK, null, scope, null);
     }
 
-    /** For a scope nested, on the same owner thread, inside the scope {@code parent}, cancelled for {@code r}. */
+    /** The reason of a scope whose enclosing scope {@code parent} was cancelled for {@code r}. */
     static Reason enclosing(String parent, Reason r) {
-        return link(r, "was cancelled because the scope enclosing it, '" + Names.escape(parent) + "', was cancelled");
+        return link(r, parent);
     }
 
-    /** For a scope opened by subtask {@code t}, which was cancelled; {@code r} is its scope's reason, or null. */
+    /** The reason of a scope that subtask {@code t} opened, cancelled for {@code r} (null: {@code t.cancel()}). */
     static Reason fromTask(Task t, Reason r) {
-        String what = "was cancelled because subtask " + t.label() + ", which opened it, was cancelled";
-        return r == null ? origin(Kind.UPSTREAM, null, null, what + " by Subtask.cancel()") : link(r, what);
+        return r == null ? origin(Kind.UPSTREAM, null, null, t) : link(r, t);
     }
 
-    private static Reason link(Reason r, String what) {
-        return new Reason(Kind.UPSTREAM, r.cause, r.scopeName, what, r, r.levels + 1, System.nanoTime());
+    private static Reason link(Reason r, Object detail) {
+        return new Reason(Kind.UPSTREAM, r.cause, r.scopeName, detail, r, r.levels + 1, System.nanoTime());
+    }
+
+    /**
+     * Completes "scope 'x' ..." for the scope this reason was made for, e.g. "exceeded its deadline
+     * ..."; for {@link Kind#UPSTREAM} the link, e.g. "was cancelled because subtask #3 'fetch',
+     * which opened it, was cancelled".
+     */
+    String what() {
+        return switch (kind) {
+            case JOINER -> "was cancelled by its joiner";
+            case DEADLINE -> "exceeded its deadline " + detail;
+            case EXPLICIT -> cause == null ? "was cancelled" : "was cancelled: " + describe(cause);
+            case GLOBAL -> "was cancelled by " + detail;
+            case CLOSE -> "was closed";
+            case LEAK -> "was leaked: it became unreachable while open, and was never closed";
+            case UPSTREAM -> detail instanceof Task t
+                    ? "was cancelled because subtask " + t.label() + ", which opened it, was cancelled"
+                            + (upstream == null ? " by Subtask.cancel()" : "")
+                    : "was cancelled because the scope enclosing it, '" + Names.escape((String) detail) + "', was cancelled";
+        };
+    }
+
+    /**
+     * The cause as {@code cancel(Throwable)}'s words name it: its {@code toString()}, or, if that
+     * throws, its class and what it threw, so that a broken cause cannot break the message of the
+     * exception that reports it.
+     */
+    private static String describe(Throwable cause) {
+        try {
+            return String.valueOf(cause);
+        } catch (RuntimeException | StackOverflowError e) {
+            return cause.getClass().getName() + " (whose toString() threw " + e.getClass().getName() + ")";
+        }
     }
 
     /** The reason at the origin of the chain. Iterative: chains may be 10 000 long. */
@@ -80,6 +117,7 @@ record Reason(Kind kind, Throwable cause, String scopeName, String what, Reason 
      * between them. Its length does not depend on the depth.
      */
     String text() {
+        String what = what();
         if (upstream == null) {
             return what;
         }
@@ -95,6 +133,6 @@ record Reason(Kind kind, Throwable cause, String scopeName, String what, Reason 
         } else if (o.kind == Kind.GLOBAL) {
             sb.append("every scope ");
         }
-        return sb.append(o.what).toString();
+        return sb.append(o.what()).toString();
     }
 }

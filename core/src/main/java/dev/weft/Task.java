@@ -285,16 +285,42 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Thread.Un
 
     /**
      * What the subtask's thread runs: a separate object, so that the {@link TaskScope.Subtask}
-     * users hold has no {@code run()} a foreign thread could call. It holds the task and nothing
-     * else (16 bytes).
+     * users hold has no {@code run()} a foreign thread could call.
+     *
+     * <p>A thread Weft builds itself runs the one shared {@link #SHARED} body, which holds no task
+     * and finds it in the thread's uncaught-exception-handler slot (set by the builder, before
+     * the thread exists for anyone else): no object per subtask. A thread factory's thread runs a
+     * body of its own ({@code task} set, 16 bytes), since a factory may run the Runnable it is
+     * given on another thread, or twice, and the task must then still be known to say so.
      */
     static final class Body implements Runnable {
 
-        /** The task. Final. */
+        /** The body every thread Weft builds itself runs; it finds its task by {@link #starting}. */
+        static final Body SHARED = new Body(null);
+
+        /** The task, or null for {@link #SHARED}. Final. */
         final Task task;
 
         Body(Task task) {
             this.task = task;
+        }
+
+        /**
+         * The task the current thread, which runs {@link #SHARED}, was built for. Its handler slot
+         * holds it unless code holding the unstarted thread replaced the handler; the live scope
+         * tree is searched then.
+         *
+         * @throws IllegalStateException if the current thread is not a subtask's thread (only a
+         *         caller that reached this body by reflection can see it)
+         */
+        private static Task starting() {
+            Thread me = Thread.currentThread();
+            Task t = of(me);
+            if (t == null && (t = TreeWalk.taskOf(me)) == null) {
+                throw new IllegalStateException("thread '" + Names.thread(me)
+                        + "' is not a subtask's thread; only a thread a scope forked runs a subtask's body");
+            }
+            return t;
         }
 
         /**
@@ -308,6 +334,9 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Thread.Un
         @Override
         public void run() {
             Task t = task;
+            if (t == null) {
+                t = starting();
+            }
             Object b = t.enter();
             if (b == null) {
                 return;         // started by a thread factory, not by the scope, which rejected it
@@ -401,10 +430,10 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Thread.Un
                 }
             } while (!STATE.compareAndSet(this, s, s | STARTED));
         } else {
-            // Weft's own thread: only this thread gets past the check above (the Body is reachable
-            // as its uncaught-exception handler, so code in the body may call run() again), and
-            // this thread cleared the body when it first ran, and later completed the task: a plain
-            // read and the lifecycle tell the two apart.
+            // Weft's own thread: only this thread gets past the check above. It runs the shared
+            // Body, which user code reaches only by reflection, and it cleared the body when it
+            // first ran, and later completed the task: a plain read and the lifecycle tell a second
+            // run apart. Kept as a defence.
             s = state;
             if (result == null || (s & LIFECYCLE) != RUNNING) {
                 throw new IllegalStateException("subtask " + label() + " is already running on this thread; a thread runs its Runnable once");

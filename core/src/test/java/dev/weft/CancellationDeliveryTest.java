@@ -54,6 +54,81 @@ class CancellationDeliveryTest {
         }
     }
 
+    /** A cause whose {@code toString()} is user code: it counts its calls, and throws if asked to. */
+    static final class LoudCause extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final AtomicInteger toStrings = new AtomicInteger();
+        final Set<Thread> callers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final boolean fails;
+
+        LoudCause(boolean fails) {
+            super("loud", null, false, false);
+            this.fails = fails;
+        }
+
+        @Override
+        public String toString() {
+            toStrings.incrementAndGet();
+            callers.add(Thread.currentThread());
+            if (fails) {
+                throw new IllegalStateException("toString() is broken");
+            }
+            return "LoudCause: counted";
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void cancelWithCause_cancellerNeverCallsTheCausesToString_onlyTheMessageReaderDoes() throws Exception {
+        // The words of a reason are composed when read: cancel(cause) marks and interrupts (the
+        // subtask, nested a scope down, ends) without running the cause's toString(); the threads
+        // that build an exception's message (here the nested scope's owner, and join) do.
+        var cause = new LoudCause(false);
+        var started = new CountDownLatch(1);
+        var ended = new CountDownLatch(1);
+        try (var scope = TaskScope.open(Joiner.<Object>awaitAllSuccessfulOrThrow())) {
+            scope.fork(() -> {
+                try (var inner = TaskScope.open()) {
+                    inner.fork(() -> {
+                        try {
+                            started.countDown();
+                            blockUntilInterrupted();
+                        } finally {
+                            ended.countDown();
+                        }
+                        return null;
+                    });
+                    inner.join();
+                }
+                return null;
+            });
+            await(started);
+            scope.cancel(cause);
+            Thread canceller = Thread.currentThread();
+            await(ended);
+            assertThat(cause.callers).as("toString() was not called by the canceller").doesNotContain(canceller);
+            Throwable e = thrownBy(scope::join);
+            assertThat(e).isInstanceOf(CancelledException.class).hasMessageContaining("was cancelled: LoudCause: counted").hasCause(cause);
+            assertThat(cause.callers).as("join, on this thread, composed the message").contains(canceller);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void cancelWithCause_causesToStringThrows_joinStillThrowsCancelledNamingTheCausesClass() throws Exception {
+        var cause = new LoudCause(true);
+        try (var scope = TaskScope.open(Joiner.<Object>awaitAllSuccessfulOrThrow())) {
+            scope.fork(() -> {
+                blockUntilInterrupted();
+                return null;
+            });
+            scope.cancel(cause);
+            Throwable e = thrownBy(scope::join);
+            assertThat(e).isInstanceOf(CancelledException.class).hasCause(cause).hasMessageContaining("was cancelled: " + LoudCause.class.getName()
+                    + " (whose toString() threw java.lang.IllegalStateException)");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Canceller.class)
     @Timeout(60)

@@ -88,6 +88,67 @@ class SubtaskViewTest {
 
     @Test
     @Timeout(60)
+    void sharedBody_runOnAThreadThatIsNoSubtask_illegalStateNamingTheThread() throws Exception {
+        // The one Runnable every thread Weft builds runs holds no task: run anywhere else (only
+        // reflection gets there), it refuses, and runs nobody's body.
+        var refusal = new AtomicReference<Throwable>();
+        Thread foreign = Thread.ofVirtual().name("test-not-a-subtask").start(() -> {
+            try {
+                Task.Body.SHARED.run();
+            } catch (Throwable t) {
+                refusal.set(t);
+            }
+        });
+        assertThat(foreign.join(WAIT)).isTrue();
+        assertThat(refusal.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("'test-not-a-subtask' is not a subtask's thread");
+    }
+
+    @Test
+    @Timeout(60)
+    void sharedBody_handlerReplacedBeforeTheThreadStarted_findsItsTaskAndRunsItOnce() throws Exception {
+        // The shared Runnable finds its task in the handler slot. Code that holds the unstarted
+        // thread (here a joiner, through the internal view) and replaces the handler must not lose
+        // the subtask: its thread finds it in the live scope tree instead.
+        var replacement = (Thread.UncaughtExceptionHandler) (t, e) -> { };
+        var runs = new AtomicInteger();
+        var seenRequested = new AtomicReference<Boolean>();
+        Joiner<String, List<String>, RuntimeException> joiner = new Joiner<>() {
+            private final List<String> values = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+            @Override
+            public boolean onFork(Subtask<String> subtask) {
+                ((Task) (Object) subtask).thread.setUncaughtExceptionHandler(replacement);
+                return false;
+            }
+
+            @Override
+            public boolean onComplete(Subtask<String> subtask) {
+                values.add(subtask.get());
+                return false;
+            }
+
+            @Override
+            public List<String> result() {
+                return values;
+            }
+        };
+        Subtask<String> subtask;
+        try (var scope = TaskScope.open(joiner)) {
+            subtask = scope.fork("replaced", () -> {
+                runs.incrementAndGet();
+                seenRequested.set(Cancellation.isRequested());
+                return "ran";
+            });
+            assertThat(scope.join()).containsExactly("ran");
+        }
+        assertThat(subtask.state()).isEqualTo(Subtask.State.SUCCESS);
+        assertThat(runs.get()).as("the body ran once").isEqualTo(1);
+        assertThat(seenRequested.get()).as("the subtask still saw its own (uncancelled) state").isFalse();
+    }
+
+    @Test
+    @Timeout(60)
     void threadsRunnable_runAgainFromTheSubtasksOwnThread_illegalStateAndChangesNothing() throws Exception {
         // The thread's Runnable reaches user code through a thread factory, which is given it.
         var bodyRuns = new AtomicInteger();

@@ -196,22 +196,13 @@ final class WeftServerInterceptor implements ServerInterceptor {
         }
     }
 
-    /** The reason a call's scope is cancelled: what happened to the call, in words, and gRPC's status. */
+    /**
+     * The reason a call's scope is cancelled: what happened to the call, in words, and gRPC's
+     * status. It runs in gRPC's cancellation listener, ahead of the interrupts, so it only keeps
+     * the call's method and context; the words are composed when the message is first read.
+     */
     static CallCancelled reason(String method, Context cancelled) {
-        Status status = Contexts.statusFromCancelled(cancelled);
-        if (status == null) {
-            status = Status.CANCELLED;
-        }
-        String why = switch (status.getCode()) {
-            // gRPC gives the context the same cause for both: the transport's RST_STREAM or lost
-            // connection status does not reach it (only a ServerStreamTracer on the builder sees it).
-            case CANCELLED -> "the client cancelled the call, or the connection to it was lost";
-            case DEADLINE_EXCEEDED -> "the call's deadline passed";
-            case UNAVAILABLE -> "the connection to the client was lost";
-            default -> "the call ended abnormally";
-        };
-        return new CallCancelled("gRPC call '" + method + "': " + why + " (" + StatusMapping.describe(status) + ")",
-                cancelled.cancellationCause());
+        return new CallCancelled(method, cancelled);
     }
 
     /**
@@ -219,13 +210,46 @@ final class WeftServerInterceptor implements ServerInterceptor {
      * {@link CancelledException} that {@code join()} and {@code Cancellation.check()} throw in the
      * handler's scopes, and its message is part of theirs. It has no stack trace: it is created on
      * gRPC's cancelling thread, whose stack says nothing about the call, and filling one in would
-     * only delay the cancellation.
+     * only delay the cancellation. Its cause is the context's cancellation cause.
      */
     static final class CallCancelled extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        CallCancelled(String message, Throwable cause) {
-            super(message, cause, false, false);
+        /** The call's full method name. */
+        private final String method;
+
+        /** The call's cancelled context, read for its status when the message is composed; not serialised. */
+        private final transient Context cancelled;
+
+        /** The message, composed on first read (racy but idempotent: a String is safely published). */
+        private String message;
+
+        CallCancelled(String method, Context cancelled) {
+            super(null, cancelled.cancellationCause(), false, false);
+            this.method = method;
+            this.cancelled = cancelled;
+        }
+
+        @Override
+        public String getMessage() {
+            String m = message;
+            if (m == null) {
+                Status status = cancelled == null ? null : Contexts.statusFromCancelled(cancelled);
+                if (status == null) {
+                    status = Status.CANCELLED;
+                }
+                String why = switch (status.getCode()) {
+                    // gRPC gives the context the same cause for both: the transport's RST_STREAM or lost
+                    // connection status does not reach it (only a ServerStreamTracer on the builder sees it).
+                    case CANCELLED -> "the client cancelled the call, or the connection to it was lost";
+                    case DEADLINE_EXCEEDED -> "the call's deadline passed";
+                    case UNAVAILABLE -> "the connection to the client was lost";
+                    default -> "the call ended abnormally";
+                };
+                m = "gRPC call '" + method + "': " + why + " (" + StatusMapping.describe(status) + ")";
+                message = m;
+            }
+            return m;
         }
 
         @Override
