@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Cancel latency across gRPC: the time from the client's {@code ClientCall.cancel} to the end of
@@ -43,6 +44,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  * Each subtask blocks in {@code Thread.sleep} until interrupted. The client cancels only once every
  * subtask has started. Blocks of 100 cancels alternate between the two, after a warm-up of both.
+ *
+ * <p>Besides the latency, it splits each cancel in two: from the client's cancel until the first
+ * subtask is out of its {@code sleep} (the transport, gRPC's cancellation listener, and the
+ * server's cancelling up to the first interrupt), and from there until the last subtask ended (the
+ * other interrupts, and the carriers' resumption of the subtasks).
  *
  * <p>{@code grpc/bench.sh [cancels=1000] [subtasks=4] [warmup=300]}
  */
@@ -65,6 +71,7 @@ public final class CancelLatencyBench {
         final AtomicInteger running;
         final CountDownLatch allEnded = new CountDownLatch(1);
         volatile long lastEndedNanos;
+        final AtomicLong firstInterruptedNanos = new AtomicLong();
 
         Round(int subtasks) {
             started = new CountDownLatch(subtasks);
@@ -76,6 +83,9 @@ public final class CancelLatencyBench {
             started.countDown();
             try {
                 Thread.sleep(Duration.ofHours(1));
+            } catch (InterruptedException e) {
+                firstInterruptedNanos.compareAndSet(0L, System.nanoTime());
+                throw e;
             } finally {
                 if (running.decrementAndGet() == 0) {
                     lastEndedNanos = System.nanoTime();
@@ -144,8 +154,12 @@ public final class CancelLatencyBench {
         }
     }
 
-    /** One cancel: returns the latency in nanoseconds. */
-    static long cancelOnce(ManagedChannel channel, MethodDescriptor<String, String> method) throws InterruptedException {
+    /**
+     * One cancel: returns the latency in nanoseconds, and stores in {@code split[i]} the part until
+     * the first subtask was out of its sleep.
+     */
+    static long cancelOnce(ManagedChannel channel, MethodDescriptor<String, String> method, long[] split, int i)
+            throws InterruptedException {
         Round r = new Round(subtasks);
         round = r;
         ClientCall<String, String> call = channel.newCall(method, CallOptions.DEFAULT);
@@ -168,6 +182,9 @@ public final class CancelLatencyBench {
             throw new IllegalStateException(method.getFullMethodName() + ": the subtasks did not end after the cancel");
         }
         long latency = r.lastEndedNanos - t0;
+        if (split != null) {
+            split[i] = r.firstInterruptedNanos.get() - t0;
+        }
         closed.await(30, TimeUnit.SECONDS);
         return latency;
     }
@@ -176,7 +193,7 @@ public final class CancelLatencyBench {
         long[] s = ns.clone();
         Arrays.sort(s);
         double mean = Arrays.stream(s).average().orElse(0);
-        return String.format(Locale.ROOT, "| %-5s | %,d | %,.1f | %,.1f | %,.1f | %,.1f |", name, s.length,
+        return String.format(Locale.ROOT, "| %s | %,d | %,.1f | %,.1f | %,.1f | %,.1f |", name, s.length,
                 pct(s, 0.50) / 1e3, pct(s, 0.90) / 1e3, pct(s, 0.99) / 1e3, mean / 1e3);
     }
 
@@ -200,19 +217,21 @@ public final class CancelLatencyBench {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
         try {
             for (int i = 0; i < warmup; i++) {
-                cancelOnce(channel, WEFT);
-                cancelOnce(channel, PLAIN);
+                cancelOnce(channel, WEFT, null, 0);
+                cancelOnce(channel, PLAIN, null, 0);
             }
             long[] w = new long[cancels];
             long[] p = new long[cancels];
+            long[] wFirst = new long[cancels];
+            long[] pFirst = new long[cancels];
             int block = 100;
             for (int done = 0; done < cancels; done += block) {
                 int n = Math.min(block, cancels - done);
                 for (int i = 0; i < n; i++) {
-                    w[done + i] = cancelOnce(channel, WEFT);
+                    w[done + i] = cancelOnce(channel, WEFT, wFirst, done + i);
                 }
                 for (int i = 0; i < n; i++) {
-                    p[done + i] = cancelOnce(channel, PLAIN);
+                    p[done + i] = cancelOnce(channel, PLAIN, pFirst, done + i);
                 }
             }
             System.out.printf(Locale.ROOT, "Cancel latency over gRPC (Netty, 127.0.0.1): client cancel -> last of %d server subtasks ended; "
@@ -222,6 +241,21 @@ public final class CancelLatencyBench {
             System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
             System.out.println(row("weft", w));
             System.out.println(row("plain", p));
+            long[] wRest = new long[cancels];
+            long[] pRest = new long[cancels];
+            for (int i = 0; i < cancels; i++) {
+                wRest[i] = w[i] - wFirst[i];
+                pRest[i] = p[i] - pFirst[i];
+            }
+            System.out.println();
+            System.out.println("The same cancels, split at the first subtask out of its sleep:");
+            System.out.println();
+            System.out.println("| part | cancels | median µs | p90 µs | p99 µs | mean µs |");
+            System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+            System.out.println(row("weft: cancel -> first interrupted", wFirst));
+            System.out.println(row("plain: cancel -> first interrupted", pFirst));
+            System.out.println(row("weft: first interrupted -> last ended", wRest));
+            System.out.println(row("plain: first interrupted -> last ended", pRest));
             long[] ws = w.clone();
             long[] ps = p.clone();
             Arrays.sort(ws);
