@@ -1,7 +1,9 @@
 package dev.weft;
 
 import static dev.weft.TestSupport.await;
+import static dev.weft.TestSupport.WAIT;
 import static dev.weft.TestSupport.awaitBlocked;
+import static dev.weft.TestSupport.awaitBlockedIn;
 import static dev.weft.TestSupport.threadOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,6 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code Configuration.withInterrupts(false)}: cancellation sets the state, closes {@code onCancel}
@@ -82,6 +86,49 @@ class CooperativeCancellationTest {
         assertThat(closed.getCount()).isZero();
         assertThat(awaitResult.get()).as("await woke on the cancellation").isTrue();
         assertThat(interrupted).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    @Timeout(30)
+    void cancel_ownerOfANestedScopeBlockedInJoin_wokenByItsOwnDelivery_joinReportsItDespiteAStraggler(boolean interrupts)
+            throws Exception {
+        // The canceller does not wake the owner of a nested scope when it marks that scope: the
+        // owner's own delivery (an interrupt, or an unpark without interrupts) comes right after
+        // the scope's subtasks were cancelled, and it alone must get the owner out of join(), even
+        // though the nested subtask ignores the cancellation (nothing else would wake the owner).
+        var childStarted = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        var innerOutcome = new AtomicReference<Throwable>();
+        Subtask<Object> owner;
+        try {
+            try (var scope = TaskScope.open(Joiner.awaitAll(), c -> c.withInterrupts(interrupts))) {
+                owner = scope.fork("owner", () -> {
+                    try (var inner = TaskScope.open(Joiner.awaitAll(), c -> c.withGrace(Duration.ofMillis(50)))) {
+                        inner.fork(() -> {
+                            childStarted.countDown();
+                            ShutdownSupport.ignoreInterruptsUntil(new CountDownLatch(0), release);
+                            return null;
+                        });
+                        inner.join();
+                    } catch (CancelledException e) {
+                        innerOutcome.set(e);
+                        throw e;
+                    }
+                    return null;
+                });
+                await(childStarted);
+                awaitBlockedIn(threadOf(owner), "join", WAIT);
+                scope.cancel();
+                assertThatThrownBy(scope::join).isInstanceOf(CancelledException.class);
+            }
+        } finally {
+            release.countDown();
+        }
+        assertThat(innerOutcome.get()).as("the owner's join() reported the cancellation")
+                .isInstanceOf(CancelledException.class)
+                .hasMessageContaining("was cancelled because subtask #1 'owner'");
+        assertThat(owner.state()).isEqualTo(Subtask.State.CANCELLED);
     }
 
     @Test
