@@ -306,21 +306,19 @@ final class Task extends Context implements TaskScope.Subtask<Object>, Thread.Un
         }
 
         /**
-         * The task the current thread, which runs {@link #SHARED}, was built for. Its handler slot
-         * holds it unless code holding the unstarted thread replaced the handler; the live scope
-         * tree is searched then.
+         * The task the current thread, which runs {@link #SHARED}, was built for, found as
+         * {@link Context#current()} finds it: in the handler slot, or, if code holding the
+         * unstarted thread replaced the handler, by one search of the live scope tree.
          *
          * @throws IllegalStateException if the current thread is not a subtask's thread (only a
          *         caller that reached this body by reflection can see it)
          */
         private static Task starting() {
-            Thread me = Thread.currentThread();
-            Task t = of(me);
-            if (t == null && (t = TreeWalk.taskOf(me)) == null) {
-                throw new IllegalStateException("thread '" + Names.thread(me)
-                        + "' is not a subtask's thread; only a thread a scope forked runs a subtask's body");
+            if (Context.current() instanceof Task t) {
+                return t;
             }
-            return t;
+            throw new IllegalStateException("thread '" + Names.thread(Thread.currentThread())
+                    + "' is not a subtask's thread; only a thread a scope forked runs a subtask's body");
         }
 
         /**
