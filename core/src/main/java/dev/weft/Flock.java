@@ -494,9 +494,17 @@ final class Flock {
         return true;
     }
 
-    /** Wakes the owner if it waits in {@code join} or {@code close}: the canceller calls it after {@link #markCancelled}. */
+    /**
+     * Wakes the owner if it waits in {@code join} and has something to do about the cancellation:
+     * the canceller calls it after {@link #markCancelled}. That is only starting the grace period,
+     * so an owner whose scope has an unbounded grace period is left parked: its {@code join} would
+     * wake only to park again until the last subtask ends, which wakes it anyway
+     * ({@link #liveDone}); woken now, it would take a carrier ahead of the subtasks it waits for
+     * (see docs/design-notes.md). An owner waiting in {@code close} has its grace period running
+     * already; the unpark is harmless there.
+     */
     void wakeOwner() {
-        if (waiting) {
+        if (waiting && graceNanos != Long.MAX_VALUE) {
             LockSupport.unpark(owner);
         }
     }

@@ -388,4 +388,67 @@ class GraceTest {
             assertThat(child.state()).isEqualTo(Subtask.State.SUCCESS);
         }
     }
+
+    @Test
+    @Timeout(30)
+    void join_cancelledByAnotherThreadWhileTheOwnerWaits_boundedGrace_throwsOnceTheGraceEndsDespiteAStraggler()
+            throws Exception {
+        // With a grace period, the canceller wakes the owner parked in join() when it marks the
+        // scope, so that join starts the grace period: nothing else would wake it, since the
+        // straggler never ends on its own.
+        Thread owner = Thread.currentThread();
+        var trail = new EventTrail();
+        String name = uniqueName("bounded-join");
+        try (var stubborn = new Stubborn()) {
+            var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName(name).withGrace(Duration.ofMillis(100)));
+            try {
+                stubborn.fork(scope, "straggler");
+                CompletableFuture<Void> canceller = whenBlockedIn(owner, "join", () -> {
+                    trail.add("cancelled");
+                    scope.cancel();
+                });
+                Throwable joined = catchThrowable(scope::join);
+                trail.add("join threw");
+                canceller.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                assertThat(joined).isInstanceOf(CancelledException.class).hasMessageContaining(name);
+                Throwable closed = catchThrowable(scope::close);
+                assertThat(graceExceeded(closed).stragglers()).extracting(Straggler::task).containsExactly("straggler");
+            } finally {
+                stubborn.releaseAndAwait();
+            }
+        }
+        trail.assertContainsInOrder("cancelled", "join threw");
+    }
+
+    @Test
+    @Timeout(30)
+    void join_cancelledByAnotherThreadWhileTheOwnerWaits_unboundedGrace_throwsOnlyOnceTheLastSubtaskEnded()
+            throws Exception {
+        // With the default, unbounded grace period the canceller leaves the owner parked in join():
+        // it has nothing to do until the last subtask ends, and that end wakes it. join() must
+        // still throw the cancellation, after that subtask ended and not before.
+        Thread owner = Thread.currentThread();
+        var trail = new EventTrail();
+        String name = uniqueName("unbounded-join");
+        try (var stubborn = new Stubborn();
+             var scope = TaskScope.open(Joiner.awaitAll(), cfg -> cfg.withName(name))) {
+            Subtask<Object> slow = stubborn.fork(scope, "slow", () -> {
+                trail.add("slow ended");
+                return "released";
+            });
+            CompletableFuture<Void> canceller = whenBlockedIn(owner, "join", () -> {
+                scope.cancel();
+                trail.add("cancelled");
+                awaitBlockedIn(owner, "join", WAIT);       // cancelled, and still waiting for "slow"
+                trail.add("owner still in join");
+                stubborn.release.countDown();
+            });
+            Throwable joined = catchThrowable(scope::join);
+            trail.add("join threw");
+            canceller.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(joined).isInstanceOf(CancelledException.class).hasMessageContaining(name);
+            assertThat(slow.state()).as("it ended on its own, after the cancellation").isEqualTo(Subtask.State.SUCCESS);
+        }
+        trail.assertContainsInOrder("cancelled", "owner still in join", "slow ended", "join threw");
+    }
 }

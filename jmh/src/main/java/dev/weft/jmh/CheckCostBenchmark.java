@@ -38,6 +38,13 @@ public class CheckCostBenchmark {
 
     private volatile boolean flag;
 
+    /** A per-thread stop flag, reached through a thread-local: see {@link #threadLocalFlag()}. */
+    static final class Flag {
+        volatile boolean stop;
+    }
+
+    private static final ThreadLocal<Flag> FLAG = ThreadLocal.withInitial(Flag::new);
+
     @Setup
     public void checkContext(BenchmarkParams params) {
         boolean inTask = WeftWorkers.currentSubtask() != null;
@@ -80,6 +87,17 @@ public class CheckCostBenchmark {
     @Benchmark
     public Thread.UncaughtExceptionHandler handlerSlot() {
         return Thread.currentThread().getUncaughtExceptionHandler();
+    }
+
+    /**
+     * What the design contract describes for {@code isRequested()}, "a thread-local read and a
+     * volatile read": a per-thread flag object found through a {@link ThreadLocal}, then its
+     * volatile field. It shows what that mechanism costs against {@link #volatileRead()} on this
+     * JIT and machine. Not a target row.
+     */
+    @Benchmark
+    public boolean threadLocalFlag() {
+        return FLAG.get().stop;
     }
 
     /** Weft outside any task (a plain JMH thread): the interrupt-status fallback. */

@@ -64,6 +64,7 @@ public final class CancelLatencyBench {
 
     static final MethodDescriptor<String, String> WEFT = method("bench.Weft");
     static final MethodDescriptor<String, String> PLAIN = method("bench.Plain");
+    static final MethodDescriptor<String, String> SCOPE = method("bench.Scope");
 
     /** One cancel's bookkeeping, shared by the client and the server (same JVM). */
     static final class Round {
@@ -108,6 +109,37 @@ public final class CancelLatencyBench {
                 });
             }
             scope.join();
+        } catch (Exception e) {
+            reply.onError(Status.CANCELLED.withCause(e).asRuntimeException());
+            return;
+        }
+        reply.onNext("done");
+        reply.onCompleted();
+    }
+
+    /**
+     * A Weft scope without the interceptor: the handler runs on gRPC's thread, as in
+     * {@link #plainHandler}, opens a scope there, forks the subtasks, and a hand-written context
+     * listener cancels the scope. It splits weft's cost between the interceptor (the call's scope
+     * and the handler's subtask) and the handler's own scope.
+     */
+    static void scopeHandler(String request, StreamObserver<String> reply) {
+        Round r = round;
+        Context context = Context.current();
+        try (var scope = TaskScope.open()) {
+            Context.CancellationListener cancel = c -> scope.cancel();
+            context.addListener(cancel, Runnable::run);
+            try {
+                for (int i = 0; i < subtasks; i++) {
+                    scope.fork(() -> {
+                        r.subtask();
+                        return null;
+                    });
+                }
+                scope.join();
+            } finally {
+                context.removeListener(cancel);
+            }
         } catch (Exception e) {
             reply.onError(Status.CANCELLED.withCause(e).asRuntimeException());
             return;
@@ -209,19 +241,24 @@ public final class CancelLatencyBench {
         ServerServiceDefinition weft = ServerInterceptors.intercept(ServerServiceDefinition.builder("bench.Weft")
                 .addMethod(WEFT, ServerCalls.asyncUnaryCall(CancelLatencyBench::weftHandler)).build(),
                 WeftGrpc.serverInterceptor(Duration.ofSeconds(5)));
+        ServerServiceDefinition scopeOnly = ServerServiceDefinition.builder("bench.Scope")
+                .addMethod(SCOPE, ServerCalls.asyncUnaryCall(CancelLatencyBench::scopeHandler)).build();
         ServerServiceDefinition plain = ServerServiceDefinition.builder("bench.Plain")
                 .addMethod(PLAIN, ServerCalls.asyncUnaryCall(CancelLatencyBench::plainHandler)).build();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
-                .addService(weft).addService(plain).build().start();
+                .addService(weft).addService(scopeOnly).addService(plain).build().start();
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
         try {
             for (int i = 0; i < warmup; i++) {
                 cancelOnce(channel, WEFT, null, 0);
+                cancelOnce(channel, SCOPE, null, 0);
                 cancelOnce(channel, PLAIN, null, 0);
             }
             long[] w = new long[cancels];
             long[] p = new long[cancels];
+            long[] sc = new long[cancels];
+            long[] scFirst = new long[cancels];
             long[] wFirst = new long[cancels];
             long[] pFirst = new long[cancels];
             int block = 100;
@@ -229,6 +266,9 @@ public final class CancelLatencyBench {
                 int n = Math.min(block, cancels - done);
                 for (int i = 0; i < n; i++) {
                     w[done + i] = cancelOnce(channel, WEFT, wFirst, done + i);
+                }
+                for (int i = 0; i < n; i++) {
+                    sc[done + i] = cancelOnce(channel, SCOPE, scFirst, done + i);
                 }
                 for (int i = 0; i < n; i++) {
                     p[done + i] = cancelOnce(channel, PLAIN, pFirst, done + i);
@@ -240,6 +280,7 @@ public final class CancelLatencyBench {
             System.out.println("| server | cancels | median µs | p90 µs | p99 µs | mean µs |");
             System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
             System.out.println(row("weft", w));
+            System.out.println(row("weft scope, no interceptor", sc));
             System.out.println(row("plain", p));
             long[] wRest = new long[cancels];
             long[] pRest = new long[cancels];
@@ -260,8 +301,12 @@ public final class CancelLatencyBench {
             long[] ps = p.clone();
             Arrays.sort(ws);
             Arrays.sort(ps);
+            long[] ss = sc.clone();
+            Arrays.sort(ss);
             System.out.printf(Locale.ROOT, "%nweft / plain: median %.2fx, p99 %.2fx%n",
                     (double) pct(ws, 0.5) / pct(ps, 0.5), (double) pct(ws, 0.99) / pct(ps, 0.99));
+            System.out.printf(Locale.ROOT, "weft scope, no interceptor / plain: median %.2fx, p99 %.2fx%n",
+                    (double) pct(ss, 0.5) / pct(ps, 0.5), (double) pct(ss, 0.99) / pct(ps, 0.99));
         } finally {
             channel.shutdownNow();
             server.shutdownNow();
