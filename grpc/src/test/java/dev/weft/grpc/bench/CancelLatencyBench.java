@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Cancel latency across gRPC: the time from the client's {@code ClientCall.cancel} to the end of
  * the last subtask the server's handler had forked, over Netty on 127.0.0.1, in one JVM (so one
- * clock). Two servers' handlers, side by side in the same server and the same run:
+ * clock). Three handlers, side by side in the same server and the same run:
  * <ul>
  *   <li><b>weft</b>: {@link WeftGrpc#serverInterceptor(Duration)}; the handler opens a
  *       {@link TaskScope}, forks the subtasks and joins. Nothing else is written for
@@ -41,9 +41,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>plain</b>: hand-written gRPC: the handler starts virtual threads, adds an
  *       {@code io.grpc.Context} cancellation listener that interrupts them (direct executor), and
  *       joins them.</li>
+ *   <li><b>weft scope, no interceptor</b>: the handler runs on gRPC's thread as plain's does, opens
+ *       a {@link TaskScope} there, and a hand-written context listener cancels the scope: the
+ *       difference from weft is the interceptor's cost, the difference from plain the scope's.
+ *       The target compares weft with plain.</li>
  * </ul>
  * Each subtask blocks in {@code Thread.sleep} until interrupted. The client cancels only once every
- * subtask has started. Blocks of 100 cancels alternate between the two, after a warm-up of both.
+ * subtask has started. Blocks of 100 cancels alternate between the three, after a warm-up of each.
  *
  * <p>Besides the latency, it splits each cancel in two: from the client's cancel until the first
  * subtask is out of its {@code sleep} (the transport, gRPC's cancellation listener, and the
@@ -283,9 +287,11 @@ public final class CancelLatencyBench {
             System.out.println(row("weft scope, no interceptor", sc));
             System.out.println(row("plain", p));
             long[] wRest = new long[cancels];
+            long[] scRest = new long[cancels];
             long[] pRest = new long[cancels];
             for (int i = 0; i < cancels; i++) {
                 wRest[i] = w[i] - wFirst[i];
+                scRest[i] = sc[i] - scFirst[i];
                 pRest[i] = p[i] - pFirst[i];
             }
             System.out.println();
@@ -294,8 +300,10 @@ public final class CancelLatencyBench {
             System.out.println("| part | cancels | median µs | p90 µs | p99 µs | mean µs |");
             System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
             System.out.println(row("weft: cancel -> first interrupted", wFirst));
+            System.out.println(row("weft scope, no interceptor: cancel -> first interrupted", scFirst));
             System.out.println(row("plain: cancel -> first interrupted", pFirst));
             System.out.println(row("weft: first interrupted -> last ended", wRest));
+            System.out.println(row("weft scope, no interceptor: first interrupted -> last ended", scRest));
             System.out.println(row("plain: first interrupted -> last ended", pRest));
             long[] ws = w.clone();
             long[] ps = p.clone();
