@@ -137,8 +137,9 @@ final class Canceller {
 
     /**
      * Marks {@code f} cancelled and pushes it for its subtasks; pushes an abandoned one to pass
-     * through. Wakes the owner if it waits in {@code join} or {@code close} when {@code wake}: not
-     * for a scope a subtask opened whose own interrupt is held back below it in the work list,
+     * through. When {@code wake}, wakes the owner if it waits and has a grace period to start
+     * ({@link Flock#wakeOwner}); {@code wake} is false for a scope a subtask opened whose own
+     * interrupt is held back below it in the work list,
      * which wakes that owner once, after the scope's subtasks were interrupted (an unpark now would
      * run the owner on a carrier ahead of the subtasks it waits for, and it would only park again).
      */
@@ -146,7 +147,7 @@ final class Canceller {
         boolean abandoned = f.abandoned;
         boolean marked = !abandoned && f.markCancelled(r);
         if (marked && wake) {
-            f.wakeOwner();          // a join() waiting for the scope sees it cancelled
+            f.wakeOwner();          // a join() waiting for the scope starts its grace period
         }
         if (marked || abandoned) {
             work.push(new Item(f, r, marked, null, wake));
