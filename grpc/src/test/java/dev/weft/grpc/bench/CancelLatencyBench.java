@@ -253,29 +253,25 @@ public final class CancelLatencyBench {
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .addService(weft).addService(scopeOnly).addService(plain).build().start();
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+        // The handlers, in the order of the tables; the last is plain, the one the others are compared with.
+        List<MethodDescriptor<String, String>> methods = List.of(WEFT, SCOPE, PLAIN);
+        List<String> labels = List.of("weft", "weft scope, no interceptor", "plain");
+        int h = methods.size();
         try {
             for (int i = 0; i < warmup; i++) {
-                cancelOnce(channel, WEFT, null, 0);
-                cancelOnce(channel, SCOPE, null, 0);
-                cancelOnce(channel, PLAIN, null, 0);
+                for (var m : methods) {
+                    cancelOnce(channel, m, null, 0);
+                }
             }
-            long[] w = new long[cancels];
-            long[] p = new long[cancels];
-            long[] sc = new long[cancels];
-            long[] scFirst = new long[cancels];
-            long[] wFirst = new long[cancels];
-            long[] pFirst = new long[cancels];
+            long[][] total = new long[h][cancels];
+            long[][] first = new long[h][cancels];
             int block = 100;
             for (int done = 0; done < cancels; done += block) {
                 int n = Math.min(block, cancels - done);
-                for (int i = 0; i < n; i++) {
-                    w[done + i] = cancelOnce(channel, WEFT, wFirst, done + i);
-                }
-                for (int i = 0; i < n; i++) {
-                    sc[done + i] = cancelOnce(channel, SCOPE, scFirst, done + i);
-                }
-                for (int i = 0; i < n; i++) {
-                    p[done + i] = cancelOnce(channel, PLAIN, pFirst, done + i);
+                for (int k = 0; k < h; k++) {
+                    for (int i = 0; i < n; i++) {
+                        total[k][done + i] = cancelOnce(channel, methods.get(k), first[k], done + i);
+                    }
                 }
             }
             System.out.printf(Locale.ROOT, "Cancel latency over gRPC (Netty, 127.0.0.1): client cancel -> last of %d server subtasks ended; "
@@ -283,38 +279,33 @@ public final class CancelLatencyBench {
                     Runtime.version(), Runtime.getRuntime().availableProcessors());
             System.out.println("| server | cancels | median µs | p90 µs | p99 µs | mean µs |");
             System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
-            System.out.println(row("weft", w));
-            System.out.println(row("weft scope, no interceptor", sc));
-            System.out.println(row("plain", p));
-            long[] wRest = new long[cancels];
-            long[] scRest = new long[cancels];
-            long[] pRest = new long[cancels];
-            for (int i = 0; i < cancels; i++) {
-                wRest[i] = w[i] - wFirst[i];
-                scRest[i] = sc[i] - scFirst[i];
-                pRest[i] = p[i] - pFirst[i];
+            for (int k = 0; k < h; k++) {
+                System.out.println(row(labels.get(k), total[k]));
             }
             System.out.println();
             System.out.println("The same cancels, split at the first subtask out of its sleep:");
             System.out.println();
             System.out.println("| part | cancels | median µs | p90 µs | p99 µs | mean µs |");
             System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
-            System.out.println(row("weft: cancel -> first interrupted", wFirst));
-            System.out.println(row("weft scope, no interceptor: cancel -> first interrupted", scFirst));
-            System.out.println(row("plain: cancel -> first interrupted", pFirst));
-            System.out.println(row("weft: first interrupted -> last ended", wRest));
-            System.out.println(row("weft scope, no interceptor: first interrupted -> last ended", scRest));
-            System.out.println(row("plain: first interrupted -> last ended", pRest));
-            long[] ws = w.clone();
-            long[] ps = p.clone();
-            Arrays.sort(ws);
-            Arrays.sort(ps);
-            long[] ss = sc.clone();
-            Arrays.sort(ss);
-            System.out.printf(Locale.ROOT, "%nweft / plain: median %.2fx, p99 %.2fx%n",
-                    (double) pct(ws, 0.5) / pct(ps, 0.5), (double) pct(ws, 0.99) / pct(ps, 0.99));
-            System.out.printf(Locale.ROOT, "weft scope, no interceptor / plain: median %.2fx, p99 %.2fx%n",
-                    (double) pct(ss, 0.5) / pct(ps, 0.5), (double) pct(ss, 0.99) / pct(ps, 0.99));
+            for (int k = 0; k < h; k++) {
+                System.out.println(row(labels.get(k) + ": cancel -> first interrupted", first[k]));
+            }
+            for (int k = 0; k < h; k++) {
+                long[] rest = new long[cancels];
+                for (int i = 0; i < cancels; i++) {
+                    rest[i] = total[k][i] - first[k][i];
+                }
+                System.out.println(row(labels.get(k) + ": first interrupted -> last ended", rest));
+            }
+            long[] baseline = total[h - 1].clone();
+            Arrays.sort(baseline);
+            System.out.println();
+            for (int k = 0; k < h - 1; k++) {
+                long[] sorted = total[k].clone();
+                Arrays.sort(sorted);
+                System.out.printf(Locale.ROOT, "%s / plain: median %.2fx, p99 %.2fx%n", labels.get(k),
+                        (double) pct(sorted, 0.5) / pct(baseline, 0.5), (double) pct(sorted, 0.99) / pct(baseline, 0.99));
+            }
         } finally {
             channel.shutdownNow();
             server.shutdownNow();
